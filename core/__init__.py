@@ -1,0 +1,1 @@
+"""Project-wide pieces every service shares: typed settings and the clinic configuration."""
