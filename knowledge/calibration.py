@@ -38,7 +38,7 @@ def fit_calibration(features: np.ndarray, labels: np.ndarray) -> Calibration:
 
     mean = features.mean(axis=0)
     std = features.std(axis=0) + 1e-6
-    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
+    model = LogisticRegression(C=1.0, max_iter=1000)
     model.fit((features - mean) / std, labels)
     return Calibration(
         mean=tuple(float(x) for x in mean),

@@ -29,7 +29,10 @@ def _build(args: argparse.Namespace) -> int:
     from knowledge.retriever import Retriever
 
     t0 = time.perf_counter()
-    retriever = Retriever.open(rebuild="always")
+    retriever = Retriever.open(rebuild="auto" if args.if_stale else "always")
+    if args.if_stale and retriever.index.manifest.get("reused"):
+        print(f"index is up to date ({get_settings().index_dir})")
+        return 0
     m = retriever.index.manifest
     print(
         f"built {m['passages']} passages / {m['documents']} documents into {get_settings().index_dir} "
@@ -51,6 +54,35 @@ def _search(args: argparse.Namespace) -> int:
         print(f"{n}. {hit.score:.3f} (dense {hit.dense:.3f}, lexical {hit.lexical:.3f})  "
               f"{hit.passage_id:<26} {hit.title}")
     return 0
+
+
+def _ask(args: argparse.Namespace) -> int:
+    """A small interactive console over the knowledge base, for curators and first runs."""
+    from core.clinic import load_clinic
+    from knowledge.render import DISCLAIMER, answer_text
+    from knowledge.retriever import Retriever
+
+    retriever = Retriever.open()
+    clinic = load_clinic(get_settings().clinic_file)
+    print(f"{clinic.name}: knowledge base console. Type a question (empty line or Ctrl-D to quit).")
+    while True:
+        try:
+            text = input("> ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if not text.strip():
+            return 0
+        result = retriever.search(text)
+        if result.decision == "answer" and result.top:
+            passage = retriever.index.passages[result.top.passage_id]
+            print(answer_text(passage, clinic))
+            print(f"  ({DISCLAIMER})")
+            print(f"  [{passage.id}, confidence {result.confidence:.2f}, sources: {', '.join(passage.sources)}]")
+        elif result.decision == "unsure":
+            print(f"Did you mean: {', '.join(result.candidates)}?  [confidence {result.confidence:.2f}]")
+        else:
+            print("I can only answer questions about mesotherapy at this clinic.")
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -77,12 +109,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m knowledge", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("build", help="build the search index from the passages")
+    p.add_argument("--if-stale", action="store_true", help="only when missing, stale or corrupted")
     p.set_defaults(func=_build)
     p = sub.add_parser("search", help="search the knowledge base and show the decision")
     p.add_argument("text")
     p.add_argument("-k", type=int, default=5)
     p.add_argument("--no-rebuild", action="store_true", help="fail instead of rebuilding a stale index")
     p.set_defaults(func=_search)
+    p = sub.add_parser("ask", help="interactive console: ask questions, read the answers")
+    p.set_defaults(func=_ask)
     p = sub.add_parser("lint", help="check the passages")
     p.add_argument("--seeds", help="folder of seed articles to check sources against (default ../shared/seeds)")
     p.add_argument("--warnings", action="store_true", help="list warnings too")
@@ -92,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(func=_eval)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("knowledge").setLevel(logging.INFO)
     try:
         return int(args.func(args))
     except Exception as exc:  # a clear message, not a stack trace, for known failures

@@ -6,6 +6,11 @@ from core.clinic import ClinicConfig
 from knowledge.passages import Passage
 
 
+DISCLAIMER = (
+    "General information only, not medical advice: a clinician decides what is right for you."
+)
+
+
 def answer_text(passage: Passage, clinic: ClinicConfig | None = None) -> str:
     if passage.answer_with_price_list and clinic is not None and clinic.price_list:
         return passage.answer_with_price_list.format(

