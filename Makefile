@@ -27,7 +27,7 @@ lint: setup  ## static checks
 	@$(PY) -m knowledge lint
 
 bench: index  ## retrieval benchmark, report in docs/benchmarks.md
-	@$(PY) scripts/bench_retrieval.py --cases ../shared/eval/dev.jsonl --report docs/benchmarks.md
+	@$(PY) scripts/bench_retrieval.py --cases ../shared/eval/dev.jsonl --report docs/benchmarks.md --finetune
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,5 +1,6 @@
 """The clinic configuration file (clinic.yml): every clinic-specific fact lives here,
 never inside a knowledge passage."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -36,9 +37,7 @@ class ClinicConfig(BaseModel):
 
     def formatted_prices(self) -> str:
         """The price list as one readable sentence fragment, e.g. "Face: INR 6,500 per session"."""
-        return "; ".join(
-            f"{item.treatment}: {self.currency} {item.price:,.0f} {item.unit}" for item in self.price_list
-        )
+        return "; ".join(f"{item.treatment}: {self.currency} {item.price:,.0f} {item.unit}" for item in self.price_list)
 
 
 def load_clinic(path: Path) -> ClinicConfig:

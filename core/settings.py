@@ -1,5 +1,6 @@
 """One typed settings object for every service, read from the environment (prefix MESO_)
 and an optional .env file. See .env.example for every variable."""
+
 from __future__ import annotations
 
 from functools import lru_cache

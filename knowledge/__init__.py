@@ -1,4 +1,5 @@
 """Curated mesotherapy knowledge base and the hybrid retrieval layer over it."""
+
 from knowledge.passages import Passage, load_passages
 from knowledge.results import Hit, Result
 

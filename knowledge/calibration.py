@@ -1,5 +1,6 @@
 """A small logistic model that turns search features into a calibrated probability that
 the top topic is the right one (Platt-style calibration, fitted when the index is built)."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass

@@ -1,4 +1,5 @@
 """python -m knowledge {build,search,lint,eval}"""
+
 from __future__ import annotations
 
 import argparse
@@ -46,13 +47,36 @@ def _search(args: argparse.Namespace) -> int:
 
     retriever = Retriever.open(rebuild="never" if args.no_rebuild else "auto")
     result = retriever.search(args.text, k=args.k)
-    print(f"decision: {result.decision}  confidence: {result.confidence:.3f}  "
-          f"out-of-scope score: {result.out_of_scope_score:.3f}  {'; '.join(result.reasons)}")
+    print(
+        f"decision: {result.decision}  confidence: {result.confidence:.3f}  "
+        f"out-of-scope score: {result.out_of_scope_score:.3f}  {'; '.join(result.reasons)}"
+    )
     if result.candidates:
         print(f"candidates: {', '.join(result.candidates)}")
     for n, hit in enumerate(result.hits, 1):
-        print(f"{n}. {hit.score:.3f} (dense {hit.dense:.3f}, lexical {hit.lexical:.3f})  "
-              f"{hit.passage_id:<26} {hit.title}")
+        print(
+            f"{n}. {hit.score:.3f} (dense {hit.dense:.3f}, lexical {hit.lexical:.3f})  {hit.passage_id:<26} {hit.title}"
+        )
+    return 0
+
+
+def _finetune(args: argparse.Namespace) -> int:
+    from knowledge.embedder import default_model_path
+    from knowledge.finetune import finetune
+    from knowledge.passages import load_passages
+
+    settings = get_settings()
+    out = Path(args.out)
+    if out.exists():
+        print(f"error: {out} already exists", file=sys.stderr)
+        return 2
+    out.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    finetune(settings.model_path or default_model_path(), load_passages(settings.passages_dir), out)
+    print(
+        f"fine-tuned model written to {out} in {time.perf_counter() - t0:.0f}s; "
+        f"use it with MESO_MODEL_PATH={out} (then `python -m knowledge build`)"
+    )
     return 0
 
 
@@ -91,17 +115,23 @@ def _eval(args: argparse.Namespace) -> int:
 
     cases, skipped = load_cases(Path(args.file))
     report = evaluate(Retriever.open(), cases, skipped)
-    print(f"answer cases: {report.answer_cases}  top1={report.top1:.3f} top3={report.top3:.3f} "
-          f"mrr={report.mrr:.3f} answered_correct={report.answered_correct:.3f} "
-          f"answered_wrong={report.answered_wrong} abstained={report.abstained}")
+    print(
+        f"answer cases: {report.answer_cases}  top1={report.top1:.3f} top3={report.top3:.3f} "
+        f"mrr={report.mrr:.3f} answered_correct={report.answered_correct:.3f} "
+        f"answered_wrong={report.answered_wrong} abstained={report.abstained}"
+    )
     print(f"out-of-scope cases: {report.oos_cases}  abstention={report.oos_abstention:.3f}")
-    print(f"skipped context-dependent follow-ups: {report.skipped_followups}  "
-          f"latency p50={report.p50_ms:.1f}ms p95={report.p95_ms:.1f}ms")
+    print(
+        f"skipped context-dependent follow-ups: {report.skipped_followups}  "
+        f"latency p50={report.p50_ms:.1f}ms p95={report.p95_ms:.1f}ms"
+    )
     if args.verbose:
         for o in report.failures:
             r = o.result
-            print(f"MISS {o.case.id} {o.case.text!r} want={list(o.case.topics) or 'out_of_scope'} "
-                  f"got={r.decision}:{r.topics[:3]} conf={r.confidence:.2f} oos={r.out_of_scope_score:.2f}")
+            print(
+                f"MISS {o.case.id} {o.case.text!r} want={list(o.case.topics) or 'out_of_scope'} "
+                f"got={r.decision}:{r.topics[:3]} conf={r.confidence:.2f} oos={r.out_of_scope_score:.2f}"
+            )
     return 0
 
 
@@ -116,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-k", type=int, default=5)
     p.add_argument("--no-rebuild", action="store_true", help="fail instead of rebuilding a stale index")
     p.set_defaults(func=_search)
+    p = sub.add_parser("finetune", help="domain-adapt the embedding model on the question variants")
+    p.add_argument("--out", default="var/models/minilm-meso")
+    p.set_defaults(func=_finetune)
     p = sub.add_parser("ask", help="interactive console: ask questions, read the answers")
     p.set_defaults(func=_ask)
     p = sub.add_parser("lint", help="check the passages")

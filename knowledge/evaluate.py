@@ -1,5 +1,6 @@
 """Retrieval-only scoring of an evaluation file (the ../shared/eval format): the answer
 and out-of-scope turns that stand on their own (each conversation's first turn)."""
+
 from __future__ import annotations
 
 import json
@@ -77,7 +78,7 @@ def percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def evaluate(searcher: Searcher, cases: list[Case], skipped: int = 0) -> Report:

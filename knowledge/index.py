@@ -1,6 +1,7 @@
 """Builds, saves and loads the search index: dense vectors (faiss), BM25 (bm25s), the
 passages and the fitted calibration, all under one manifest keyed by a fingerprint of
 the passages, the out-of-scope anchors, the model and this code's index format."""
+
 from __future__ import annotations
 
 import hashlib
@@ -19,9 +20,9 @@ from knowledge.calibration import Calibration, fit_calibration
 from knowledge.embedder import Embedder, model_fingerprint
 from knowledge.lexical import LexicalIndex
 from knowledge.passages import Passage, Reviewed, content_hash, load_passages, passage_files
-from knowledge.scoring import ANSWER_DOC_WEIGHT, OOS, DocTable, score
+from knowledge.scoring import ANSWER_DOC_WEIGHT, DEFAULT_FUSION, OOS, DocTable, Fusion, score
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 MANIFEST = "manifest.json"
 
 
@@ -67,6 +68,7 @@ class KnowledgeIndex:
     lexical_scale: float
     calibration: Calibration
     manifest: dict[str, object]
+    fusion: Fusion = DEFAULT_FUSION
 
 
 def _oos_questions(path: Path) -> list[str]:
@@ -74,28 +76,25 @@ def _oos_questions(path: Path) -> list[str]:
     return [q for group in data.values() for q in group]
 
 
-def _documents(passages: list[Passage], oos: list[str]) -> tuple[list[str], list[str], list[int], list[float], list[str]]:
+def _documents(
+    passages: list[Passage], oos: list[str]
+) -> tuple[list[str], list[str], list[int], list[float], list[str]]:
     """texts, kinds, group index, weight per document; and the group ids."""
-    texts: list[str] = []
-    kinds: list[str] = []
-    group_of: list[int] = []
-    weights: list[float] = []
-    groups = [p.id for p in passages] + [OOS]
+    rows: list[tuple[str, str, int, float]] = []
     for g, p in enumerate(passages):
-        for q in p.questions:
-            texts.append(q), kinds.append("question"), group_of.append(g), weights.append(1.0)
-        texts.append(p.title), kinds.append("title"), group_of.append(g), weights.append(1.0)
-        texts.append(p.answer), kinds.append("answer"), group_of.append(g), weights.append(ANSWER_DOC_WEIGHT)
-    for q in oos:
-        texts.append(q), kinds.append("oos"), group_of.append(len(passages)), weights.append(1.0)
-    return texts, kinds, group_of, weights, groups
+        rows += [(q, "question", g, 1.0) for q in p.questions]
+        rows.append((p.title, "title", g, 1.0))
+        rows.append((p.answer, "answer", g, ANSWER_DOC_WEIGHT))
+    rows += [(q, "oos", len(passages), 1.0) for q in oos]
+    texts, kinds, group_of, weights = (list(col) for col in zip(*rows, strict=True))
+    return texts, kinds, group_of, weights, [p.id for p in passages] + [OOS]  # type: ignore[return-value]
 
 
 def _file_sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def build(sources: Sources, embedder: Embedder, out_dir: Path) -> KnowledgeIndex:
+def build(sources: Sources, embedder: Embedder, out_dir: Path, fusion: Fusion = DEFAULT_FUSION) -> KnowledgeIndex:
     """Build the whole index from the passages and write it atomically to out_dir."""
     started = time.perf_counter()
     passages = load_passages(sources.passages_dir)
@@ -116,14 +115,14 @@ def build(sources: Sources, embedder: Embedder, out_dir: Path) -> KnowledgeIndex
     # against the index without itself, and learn how features relate to being right.
     probe = [i for i, k in enumerate(kinds) if k in ("question", "oos")]
     raw_lex = [lexical.scores(texts[i]) for i in probe]
-    tops = [float(np.delete(r, i).max(initial=0.0)) for r, i in zip(raw_lex, probe)]
+    tops = [float(np.delete(r, i).max(initial=0.0)) for r, i in zip(raw_lex, probe, strict=True)]
     lexical_scale = float(np.median([t for t in tops if t > 0]) if any(tops) else 1.0)
     feats, labels = [], []
     sims = vectors[probe] @ vectors.T
     for row, i in enumerate(probe):
         exclude = np.zeros(len(texts), dtype=bool)
         exclude[i] = True
-        s = score(sims[row], raw_lex[row], table, lexical_scale, exclude=exclude)
+        s = score(sims[row], raw_lex[row], table, lexical_scale, exclude=exclude, fusion=fusion)
         truth = table.topic_of_group[group_of[i]]
         feats.append(s.features)
         labels.append(int(truth != OOS and bool(s.topic_order) and s.topic_order[0][0] == truth))
@@ -139,32 +138,53 @@ def build(sources: Sources, embedder: Embedder, out_dir: Path) -> KnowledgeIndex
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "build_seconds": round(time.perf_counter() - started, 2),
         "lexical_scale": lexical_scale,
+        "fusion": {"dense": fusion.dense, "lexical": fusion.lexical},
         "calibration": calibration.to_dict(),
         "calibration_set": {"probes": len(probe), "top1_correct": int(sum(labels))},
     }
     _write(out_dir, passages, table, dense, lexical, manifest)
-    return KnowledgeIndex({p.id: p for p in passages}, table, dense, lexical, lexical_scale, calibration, manifest)
+    return KnowledgeIndex(
+        {p.id: p for p in passages}, table, dense, lexical, lexical_scale, calibration, manifest, fusion
+    )
 
 
 def _passage_record(p: Passage) -> dict[str, object]:
     return {
-        "id": p.id, "topic": p.topic, "title": p.title, "answer": p.answer,
-        "questions": list(p.questions), "sources": list(p.sources),
-        "audience_safety": p.audience_safety, "reviewed": {"by": p.reviewed.by, "on": p.reviewed.on},
-        "tags": list(p.tags), "answer_with_price_list": p.answer_with_price_list,
+        "id": p.id,
+        "topic": p.topic,
+        "title": p.title,
+        "answer": p.answer,
+        "questions": list(p.questions),
+        "sources": list(p.sources),
+        "audience_safety": p.audience_safety,
+        "reviewed": {"by": p.reviewed.by, "on": p.reviewed.on},
+        "tags": list(p.tags),
+        "answer_with_price_list": p.answer_with_price_list,
     }
 
 
-def _write(out_dir: Path, passages: list[Passage], table: DocTable, dense: faiss.Index,
-           lexical: LexicalIndex, manifest: dict[str, object]) -> None:
+def _write(
+    out_dir: Path,
+    passages: list[Passage],
+    table: DocTable,
+    dense: faiss.Index,
+    lexical: LexicalIndex,
+    manifest: dict[str, object],
+) -> None:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".index-", dir=out_dir.parent))
     try:
         (tmp / "passages.json").write_text(json.dumps([_passage_record(p) for p in passages]))
-        (tmp / "docs.json").write_text(json.dumps({
-            "group_of_doc": table.group_of_doc.tolist(), "doc_weight": table.doc_weight.tolist(),
-            "groups": list(table.groups), "topic_of_group": list(table.topic_of_group),
-        }))
+        (tmp / "docs.json").write_text(
+            json.dumps(
+                {
+                    "group_of_doc": table.group_of_doc.tolist(),
+                    "doc_weight": table.doc_weight.tolist(),
+                    "groups": list(table.groups),
+                    "topic_of_group": list(table.topic_of_group),
+                }
+            )
+        )
         faiss.write_index(dense, str(tmp / "dense.faiss"))
         lexical.save(tmp / "bm25")
         files = sorted(p for p in tmp.rglob("*") if p.is_file())
@@ -215,10 +235,16 @@ def load(directory: Path, expected_fingerprint: str) -> KnowledgeIndex:
         raise IndexCorrupt(f"{directory}: {exc}") from exc
     passages = {
         r["id"]: Passage(
-            id=r["id"], topic=r["topic"], title=r["title"], answer=r["answer"],
-            questions=tuple(r["questions"]), sources=tuple(r["sources"]),
-            audience_safety=r["audience_safety"], reviewed=Reviewed(**r["reviewed"]),
-            tags=tuple(r["tags"]), answer_with_price_list=r["answer_with_price_list"],
+            id=r["id"],
+            topic=r["topic"],
+            title=r["title"],
+            answer=r["answer"],
+            questions=tuple(r["questions"]),
+            sources=tuple(r["sources"]),
+            audience_safety=r["audience_safety"],
+            reviewed=Reviewed(**r["reviewed"]),
+            tags=tuple(r["tags"]),
+            answer_with_price_list=r["answer_with_price_list"],
         )
         for r in records
     }
@@ -229,8 +255,16 @@ def load(directory: Path, expected_fingerprint: str) -> KnowledgeIndex:
         topic_of_group=tuple(docs["topic_of_group"]),
     )
     if dense.ntotal != len(table.group_of_doc):
-        raise IndexCorrupt(f"{directory}: dense index holds {dense.ntotal} vectors for {len(table.group_of_doc)} documents")
+        raise IndexCorrupt(
+            f"{directory}: dense index holds {dense.ntotal} vectors for {len(table.group_of_doc)} documents"
+        )
     return KnowledgeIndex(
-        passages, table, dense, lexical, float(manifest["lexical_scale"]),  # type: ignore[arg-type]
-        Calibration.from_dict(manifest["calibration"]), manifest,  # type: ignore[arg-type]
+        passages,
+        table,
+        dense,
+        lexical,
+        float(manifest["lexical_scale"]),  # type: ignore[arg-type]
+        Calibration.from_dict(manifest["calibration"]),  # type: ignore[arg-type]
+        manifest,
+        Fusion(**manifest["fusion"]),  # type: ignore[arg-type]
     )

@@ -1,5 +1,6 @@
 """BM25 over the same documents as the dense index (bm25s), on stemmed words plus
 character n-grams so that drug names, brand names and typos still match."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Checks the knowledge base against the rules in knowledge/README.md."""
+
 from __future__ import annotations
 
 import re
@@ -8,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.passages import AUDIENCE_SAFETY, TAGS, Passage, PassageError, parse_passage, passage_files
-from knowledge.taxonomy import load_topics
 from knowledge.readability import reading_grade
+from knowledge.taxonomy import load_topics
 from knowledge.text import normalize, word_count
 
 MAX_ANSWER_WORDS = 120

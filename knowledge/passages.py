@@ -1,4 +1,5 @@
 """Curated passages: the data files under knowledge/passages/ and their typed form."""
+
 from __future__ import annotations
 
 import hashlib

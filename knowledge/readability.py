@@ -1,5 +1,6 @@
 """Flesch-Kincaid grade level, with syllables counted from pyphen's hyphenation
 dictionary (offline; no corpus download)."""
+
 from __future__ import annotations
 
 import re

@@ -1,14 +1,12 @@
 """Turns a passage into the text a patient reads, filling in clinic settings where the
 passage asks for them (the cost answer quotes the clinic's own price list when set)."""
+
 from __future__ import annotations
 
 from core.clinic import ClinicConfig
 from knowledge.passages import Passage
 
-
-DISCLAIMER = (
-    "General information only, not medical advice: a clinician decides what is right for you."
-)
+DISCLAIMER = "General information only, not medical advice: a clinician decides what is right for you."
 
 
 def answer_text(passage: Passage, clinic: ClinicConfig | None = None) -> str:

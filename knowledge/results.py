@@ -1,4 +1,5 @@
 """What a search returns: typed results the action server, CLI and evaluation share."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,10 +1,11 @@
 """Hybrid search (dense + BM25) with a calibrated confidence and an abstain decision.
 
-    from knowledge import Retriever
-    retriever = Retriever.open()           # loads (or rebuilds) the cached index
-    result = retriever.search("dard hota hai kya")
-    result.decision, result.top.topic, result.confidence
+from knowledge import Retriever
+retriever = Retriever.open()           # loads (or rebuilds) the cached index
+result = retriever.search("dard hota hai kya")
+result.decision, result.top.topic, result.confidence
 """
+
 from __future__ import annotations
 
 import logging
@@ -89,7 +90,7 @@ class Retriever:
         sims, ids = idx.dense.search(vector, total)
         dense = np.empty(total, dtype=np.float32)
         dense[ids[0]] = sims[0]
-        s = score(dense, idx.lexical.scores(query), idx.table, idx.lexical_scale)
+        s = score(dense, idx.lexical.scores(query), idx.table, idx.lexical_scale, fusion=idx.fusion)
         confidence = idx.calibration.confidence(s.features)
 
         oos_g = idx.table.oos_group
@@ -119,8 +120,13 @@ class Retriever:
             decision, reasons = "out_of_scope", ["closest to an out-of-scope example"]
         elif confidence >= t.unsure:
             decision = "unsure"
-            reasons = ["top topics too close" if margin < t.min_margin
-                       else "weak match" if top_score < t.min_score else "low confidence"]
+            reasons = [
+                "top topics too close"
+                if margin < t.min_margin
+                else "weak match"
+                if top_score < t.min_score
+                else "low confidence"
+            ]
             if len(candidates) < 2 and len(s.topic_order) > 1:
                 candidates = tuple(topic for topic, _ in s.topic_order[:2])
         else:
@@ -136,4 +142,4 @@ class Retriever:
         )
 
 
-__all__ = ["Retriever", "Thresholds", "OOS"]
+__all__ = ["OOS", "Retriever", "Thresholds"]

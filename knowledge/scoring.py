@@ -1,6 +1,7 @@
 """Turns per-document dense and lexical scores into passage hits, topic scores and the
 features the confidence model reads. Used identically at build time (calibration) and
 at query time, so the calibration describes exactly what search does."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,8 +11,17 @@ import numpy as np
 OOS = "_out_of_scope"
 """Group id of the out-of-scope anchor documents."""
 
-DENSE_WEIGHT = 0.75
-LEXICAL_WEIGHT = 0.25
+
+@dataclass(frozen=True)
+class Fusion:
+    """How dense and lexical evidence are weighted (dense 1/lexical 0 = dense alone)."""
+
+    dense: float = 0.75
+    lexical: float = 0.25
+
+
+DEFAULT_FUSION = Fusion()
+
 ANSWER_DOC_WEIGHT = 0.9
 """A passage's answer text is long; its similarity to a short question counts a bit less."""
 
@@ -53,8 +63,14 @@ def group_max(values: np.ndarray, table: DocTable) -> np.ndarray:
     return out
 
 
-def score(dense: np.ndarray, lexical: np.ndarray, table: DocTable, lexical_scale: float,
-          exclude: np.ndarray | None = None) -> Scored:
+def score(
+    dense: np.ndarray,
+    lexical: np.ndarray,
+    table: DocTable,
+    lexical_scale: float,
+    exclude: np.ndarray | None = None,
+    fusion: Fusion = DEFAULT_FUSION,
+) -> Scored:
     """dense: cosine per document; lexical: raw BM25 per document.
     exclude: boolean mask of documents to leave out (leave-one-out calibration)."""
     d = dense * table.doc_weight
@@ -64,7 +80,7 @@ def score(dense: np.ndarray, lexical: np.ndarray, table: DocTable, lexical_scale
         lex = np.where(exclude, 0.0, lex)
     pd = group_max(d.astype(np.float32), table)
     pl = np.maximum(group_max(lex.astype(np.float32), table), 0.0)
-    fused = DENSE_WEIGHT * np.maximum(pd, 0.0) + LEXICAL_WEIGHT * pl
+    fused = fusion.dense * np.maximum(pd, 0.0) + fusion.lexical * pl
     oos_idx = table.oos_group
     best: dict[str, float] = {}
     for g, topic in enumerate(table.topic_of_group):

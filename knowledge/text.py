@@ -1,4 +1,5 @@
 """Text normalisation and tokenisation shared by the lexical index, lint and dedup checks."""
+
 from __future__ import annotations
 
 import re
@@ -59,9 +60,7 @@ def lexical_tokens(text: str, char_ngrams: int = 4) -> list[str]:
         for w in content:
             if len(w) > char_ngrams:
                 padded = f"<{w}>"
-                tokens.extend(
-                    "#" + padded[i : i + char_ngrams] for i in range(len(padded) - char_ngrams + 1)
-                )
+                tokens.extend("#" + padded[i : i + char_ngrams] for i in range(len(padded) - char_ngrams + 1))
     return tokens
 
 

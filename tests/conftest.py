@@ -1,4 +1,5 @@
 """Shared fixtures. The embedding model and the real index are built once per session."""
+
 from __future__ import annotations
 
 from pathlib import Path

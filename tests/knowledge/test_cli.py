@@ -1,4 +1,5 @@
 """The knowledge CLI as a clinic's maintainer uses it."""
+
 from __future__ import annotations
 
 import subprocess
@@ -13,8 +14,12 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     import os
 
     return subprocess.run(
-        [sys.executable, "-m", "knowledge", *args], cwd=PROJECT_ROOT, capture_output=True, text=True,
-        env={**os.environ, **(env or {})}, timeout=300,
+        [sys.executable, "-m", "knowledge", *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
     )
 
 
@@ -40,7 +45,6 @@ def test_search_without_index_and_no_rebuild_is_a_clear_error(tmp_path) -> None:
 
 @pytest.mark.slow
 def test_eval_scores_an_evaluation_file(retriever, index_settings: Settings, shared_dir) -> None:
-    out = run("eval", str(shared_dir / "eval" / "dev.jsonl"),
-              env={"MESO_INDEX_DIR": str(index_settings.index_dir)})
+    out = run("eval", str(shared_dir / "eval" / "dev.jsonl"), env={"MESO_INDEX_DIR": str(index_settings.index_dir)})
     assert out.returncode == 0, out.stderr
     assert "top1=" in out.stdout and "abstention=" in out.stdout

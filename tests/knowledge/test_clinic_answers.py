@@ -1,5 +1,6 @@
 """Clinic facts come from clinic.yml: the cost answer quotes the configured price list
 when there is one and the ranges reported in the sources otherwise."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,5 +1,6 @@
 """The cached index is reused only when it matches the passages and model; a stale,
 corrupted or missing index is detected and reported, or rebuilt, never silently used."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """The knowledge base passes its own rules, and the lint really catches each broken rule."""
+
 from __future__ import annotations
 
 import shutil

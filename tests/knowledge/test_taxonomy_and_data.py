@@ -1,5 +1,6 @@
 """The knowledge base's contract with the shared material: same topic ids, every passage
 sourced from a real seed, and no evaluation question copied into the training data."""
+
 from __future__ import annotations
 
 import json
@@ -42,13 +43,26 @@ def test_every_topic_has_a_general_first_passage() -> None:
         assert f"{topic}-01" in ids
 
 
+def _stated_as_fact(text: str, claim: str) -> bool:
+    """The claim appears without being negated ("not guaranteed") or attributed ("some clinics claim")."""
+    start = text.find(claim)
+    while start != -1:
+        before = text[max(0, start - 20) : start]
+        if not any(w in before for w in ("not ", "never ", "n't ", "no ")):
+            return not any(w in text for w in ("claim", "sales", "some clinics", "advert", "promis"))
+        start = text.find(claim, start + 1)
+    return False
+
+
 def test_no_sales_claim_is_stated_as_fact() -> None:
-    claims = ["results are permanent", "completely painless", "safe for everyone", "safe for all skin types",
-              "no side effects", "guaranteed"]
+    claims = [
+        "results are permanent",
+        "completely painless",
+        "safe for everyone",
+        "safe for all skin types",
+        "no side effects",
+        "guaranteed",
+    ]
     for passage in load_passages(SETTINGS.passages_dir):
-        text = passage.answer.lower()
         for claim in claims:
-            if claim in text:
-                # allowed only when the passage explicitly questions it
-                assert any(w in text for w in ("claim", "not true", "sales", "some clinics", "advert")), (
-                    passage.id, claim)
+            assert not _stated_as_fact(passage.answer.lower(), claim), (passage.id, claim)
