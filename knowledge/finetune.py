@@ -7,7 +7,7 @@ be calibrated on questions the model has not seen (see index.build)."""
 
 from __future__ import annotations
 
-import hashlib
+import json
 import random
 from pathlib import Path
 
@@ -18,6 +18,13 @@ EPOCHS = 3
 LEARNING_RATE = 3e-5
 SEED = 13
 FINETUNE_VERSION = 1
+
+
+MARKER = "meso_finetune.json"
+
+
+def is_finetuned(model_path: Path) -> bool:
+    return (model_path / MARKER).is_file()
 
 
 def is_held_out(position: int) -> bool:
@@ -38,13 +45,6 @@ def training_pairs(passages: list[Passage]) -> list[tuple[str, str, str]]:
     return pairs
 
 
-def model_key(base_fingerprint: str, passages: list[Passage]) -> str:
-    digest = hashlib.sha256(f"v{FINETUNE_VERSION}:{EPOCHS}:{LEARNING_RATE}:{SEED}:{base_fingerprint}".encode())
-    for topic, q, doc in training_pairs(passages):
-        digest.update(f"{topic}\0{q}\0{doc}\0".encode())
-    return digest.hexdigest()[:16]
-
-
 def _batches(pairs: list[tuple[str, str, str]], rng: random.Random) -> list[list[tuple[str, str]]]:
     """Batches holding at most one pair per topic, so no in-batch negative is a same-topic passage."""
     by_topic: dict[str, list[tuple[str, str]]] = {}
@@ -62,7 +62,7 @@ def _batches(pairs: list[tuple[str, str, str]], rng: random.Random) -> list[list
     return batches
 
 
-def finetune(base_path: Path, passages: list[Passage], out_dir: Path) -> Path:
+def finetune(base_path: Path, passages: list[Passage], out_dir: Path, epochs: int = EPOCHS) -> Path:
     import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.losses import MultipleNegativesRankingLoss
@@ -74,7 +74,7 @@ def finetune(base_path: Path, passages: list[Passage], out_dir: Path) -> Path:
     optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE)
     pairs = training_pairs(passages)
     model.train()
-    for _ in range(EPOCHS):
+    for _ in range(epochs):
         for batch in _batches(pairs, rng):
             questions = model.preprocess([q for q, _ in batch])
             docs = model.preprocess([d for _, d in batch])
@@ -85,5 +85,17 @@ def finetune(base_path: Path, passages: list[Passage], out_dir: Path) -> Path:
     model.eval()
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     model.save(str(tmp))
+    (tmp / MARKER).write_text(
+        json.dumps(
+            {
+                "version": FINETUNE_VERSION,
+                "epochs": epochs,
+                "learning_rate": LEARNING_RATE,
+                "seed": SEED,
+                "holdout_every": HOLDOUT_EVERY,
+                "pairs": len(pairs),
+            }
+        )
+    )
     tmp.rename(out_dir)
     return out_dir

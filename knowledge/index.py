@@ -18,6 +18,7 @@ import yaml
 
 from knowledge.calibration import Calibration, fit_calibration
 from knowledge.embedder import Embedder, model_fingerprint
+from knowledge.finetune import is_finetuned, is_held_out
 from knowledge.lexical import LexicalIndex
 from knowledge.passages import Passage, Reviewed, content_hash, load_passages, passage_files
 from knowledge.scoring import ANSWER_DOC_WEIGHT, DEFAULT_FUSION, OOS, DocTable, Fusion, score
@@ -82,7 +83,7 @@ def _documents(
     """texts, kinds, group index, weight per document; and the group ids."""
     rows: list[tuple[str, str, int, float]] = []
     for g, p in enumerate(passages):
-        rows += [(q, "question", g, 1.0) for q in p.questions]
+        rows += [(q, "heldout" if is_held_out(n) else "question", g, 1.0) for n, q in enumerate(p.questions)]
         rows.append((p.title, "title", g, 1.0))
         rows.append((p.answer, "answer", g, ANSWER_DOC_WEIGHT))
     rows += [(q, "oos", len(passages), 1.0) for q in oos]
@@ -113,7 +114,10 @@ def build(sources: Sources, embedder: Embedder, out_dir: Path, fusion: Fusion = 
 
     # Leave-one-out over question variants and out-of-scope anchors: search each one
     # against the index without itself, and learn how features relate to being right.
-    probe = [i for i, k in enumerate(kinds) if k in ("question", "oos")]
+    # A fine-tuned model has seen most variants in training: calibrate it only on the
+    # variants it was not trained on, so its confidence is not flattered.
+    probe_kinds = ("heldout", "oos") if is_finetuned(sources.model_path) else ("question", "heldout", "oos")
+    probe = [i for i, k in enumerate(kinds) if k in probe_kinds]
     raw_lex = [lexical.scores(texts[i]) for i in probe]
     tops = [float(np.delete(r, i).max(initial=0.0)) for r, i in zip(raw_lex, probe, strict=True)]
     lexical_scale = float(np.median([t for t in tops if t > 0]) if any(tops) else 1.0)
