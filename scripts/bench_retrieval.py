@@ -181,7 +181,11 @@ def main() -> int:
         f"- index load: {hybrid.load_ms:.0f} ms (target < 1 s)",
     ]
     if ft_note:
-        lines += ["", ft_note]
+        lines += [
+            "",
+            ft_note + " The default build uses the base model; the fine-tuned one is opt-in "
+            "(`MESO_MODEL_PATH`), and its index is calibrated only on the variants it did not train on.",
+        ]
     report = Path(args.report)
     report.parent.mkdir(parents=True, exist_ok=True)
     existing = report.read_text() if report.exists() else ""
