@@ -8,14 +8,14 @@ import sys
 import time
 from pathlib import Path
 
-from core.settings import get_settings
+from core.settings import PROJECT_ROOT, get_settings
 
 
 def _lint(args: argparse.Namespace) -> int:
     from knowledge.lint import lint
 
     settings = get_settings()
-    seeds = Path(args.seeds) if args.seeds else settings.passages_dir.parent.parent.parent / "shared" / "seeds"
+    seeds = Path(args.seeds) if args.seeds else PROJECT_ROOT.parent / "shared" / "seeds"
     issues = lint(settings.passages_dir, settings.topics_file, seeds if seeds.is_dir() else None)
     errors = [i for i in issues if i.level == "error"]
     for issue in issues:
@@ -31,7 +31,7 @@ def _build(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     retriever = Retriever.open(rebuild="auto" if args.if_stale else "always")
-    if args.if_stale and retriever.index.manifest.get("reused"):
+    if not retriever.rebuilt:
         print(f"index is up to date ({get_settings().index_dir})")
         return 0
     m = retriever.index.manifest

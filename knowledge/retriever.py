@@ -54,6 +54,8 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.thresholds = thresholds or Thresholds()
+        self.rebuilt = False
+        """True when open() had to build the index (missing, stale or corrupted, or asked to)."""
 
     @classmethod
     def open(
@@ -68,17 +70,17 @@ class Retriever:
         settings = settings or get_settings()
         sources = sources_from(settings)
         embedder = embedder or Embedder(sources.model_path)
-        if rebuild == "always":
-            return cls(index_mod.build(sources, embedder, settings.index_dir), embedder, thresholds)
-        try:
-            idx = index_mod.load(settings.index_dir, sources.fingerprint())
-            idx.manifest["reused"] = True
-        except index_mod.IndexUnusable as exc:
-            if rebuild == "never":
-                raise
-            log.warning("knowledge index: %s. Rebuilding it now.", exc)
-            idx = index_mod.build(sources, embedder, settings.index_dir)
-        return cls(idx, embedder, thresholds)
+        idx = None
+        if rebuild != "always":
+            try:
+                idx = index_mod.load(settings.index_dir, sources.fingerprint())
+            except index_mod.IndexUnusable as exc:
+                if rebuild == "never":
+                    raise
+                log.warning("knowledge index: %s. Rebuilding it now.", exc)
+        retriever = cls(idx or index_mod.build(sources, embedder, settings.index_dir), embedder, thresholds)
+        retriever.rebuilt = idx is None
+        return retriever
 
     def search(self, text: str, k: int = 5) -> Result:
         query = clip(text if isinstance(text, str) else "")

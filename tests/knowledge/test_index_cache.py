@@ -29,6 +29,7 @@ def test_fresh_index_loads_without_rebuilding(private_index: Settings, embedder)
     before = json.loads((private_index.index_dir / "manifest.json").read_text())["built_at"]
     r = Retriever.open(private_index, rebuild="never", embedder=embedder)
     assert r.index.manifest["built_at"] == before
+    assert not r.rebuilt
     assert r.search("does it hurt").topics[0] == "pain"
 
 
@@ -44,6 +45,7 @@ def test_stale_index_is_rebuilt_in_auto_mode(private_index: Settings, embedder, 
     path.write_text(path.read_text().replace("questions:\n", "questions:\n  - does the jab sting much\n", 1))
     r = Retriever.open(private_index, rebuild="auto", embedder=embedder)
     assert "Rebuilding" in caplog.text
+    assert r.rebuilt
     assert r.index.manifest["fingerprint"] == sources_from(private_index).fingerprint()
     assert "does the jab sting much" in r.index.passages["pain-01"].questions
 
