@@ -47,12 +47,6 @@ class Embedder:
         if not (self.path / "modules.json").is_file():
             raise FileNotFoundError(f"no sentence-transformers model at {self.path}")
         self.model = SentenceTransformer(str(self.path), device="cpu")
-        self.dim = int(
-            self.model.get_embedding_dimension()
-            if hasattr(self.model, "get_embedding_dimension")
-            else self.model.get_sentence_embedding_dimension()
-        )
-        self.fingerprint = model_fingerprint(self.path)
         self.name = json.loads((self.path / "config.json").read_text()).get("_name_or_path") or MODEL_NAME
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:

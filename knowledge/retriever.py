@@ -1,9 +1,11 @@
 """Hybrid search (dense + BM25) with a calibrated confidence and an abstain decision.
 
-from knowledge import Retriever
-retriever = Retriever.open()           # loads (or rebuilds) the cached index
-result = retriever.search("dard hota hai kya")
-result.decision, result.top.topic, result.confidence
+Usage::
+
+    >>> from knowledge import Retriever
+    >>> retriever = Retriever.open()  # loads (or rebuilds) the cached index
+    >>> result = retriever.search("dard hota hai kya")
+    >>> result.decision, result.top.topic, result.confidence
 """
 
 from __future__ import annotations
@@ -69,7 +71,6 @@ class Retriever:
         rebuilt (and said so on stderr); with "never" it raises IndexMissing/IndexStale/IndexCorrupt."""
         settings = settings or get_settings()
         sources = sources_from(settings)
-        embedder = embedder or Embedder(sources.model_path)
         idx = None
         if rebuild != "always":
             try:
@@ -78,8 +79,13 @@ class Retriever:
                 if rebuild == "never":
                     raise
                 log.warning("knowledge index: %s. Rebuilding it now.", exc)
-        retriever = cls(idx or index_mod.build(sources, embedder, settings.index_dir), embedder, thresholds)
-        retriever.rebuilt = idx is None
+        # The model loads only after the index check, so a refused index costs no model load.
+        embedder = embedder or Embedder(sources.model_path)
+        rebuilt = idx is None
+        if idx is None:
+            idx = index_mod.build(sources, embedder, settings.index_dir)
+        retriever = cls(idx, embedder, thresholds)
+        retriever.rebuilt = rebuilt
         return retriever
 
     def search(self, text: str, k: int = 5) -> Result:
