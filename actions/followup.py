@@ -1,0 +1,58 @@
+"""Follow-up questions that lean on the previous answer: "how many sessions for that?" after a
+pigmentation answer, "what about PRP then?" after a comparison."""
+
+from __future__ import annotations
+
+import re
+
+_ANAPHORA = re.compile(
+    r"\b(that|this|it|its|these|those|them|then|same|also|too|there|iske|uske|isme|usme|iska|uska)\b"
+    r"|^\s*(and|but|so|what about|how about|and what about|aur)\b",
+    re.IGNORECASE,
+)
+_TREATMENTS = {
+    "prp": "PRP (platelet-rich plasma)",
+    "platelet": "PRP (platelet-rich plasma)",
+    "botox": "Botox",
+    "filler": "fillers",
+    "fillers": "fillers",
+    "laser": "laser treatment",
+    "peel": "chemical peel",
+    "peels": "chemical peel",
+    "microneedling": "microneedling",
+    "dermapen": "microneedling",
+    "liposuction": "liposuction",
+    "lipo": "liposuction",
+    "coolsculpting": "fat freezing",
+    "hifu": "HIFU",
+    "lipolysis": "fat-dissolving injections",
+    "kybella": "fat-dissolving injections",
+    "hydrafacial": "facials",
+    "facial": "facials",
+}
+COMPARISON_TOPICS = ("compare_botox", "compare_microneedling", "compare_liposuction", "compare_lipolysis", "alternatives")
+TOPIC_TAGS = {
+    "face_rejuvenation": "face",
+    "pigmentation": "pigmentation",
+    "hair_loss": "hair",
+    "fat_cellulite": "fat",
+    "compare_liposuction": "fat",
+    "compare_lipolysis": "fat",
+    "scars_stretch_marks": "scars",
+}
+
+
+def is_followup(text: str) -> bool:
+    words = re.findall(r"\w+", text)
+    return 0 < len(words) <= 9 and bool(_ANAPHORA.search(text))
+
+
+def mentioned_treatment(text: str) -> str | None:
+    for word in re.findall(r"[a-z]+", text.lower()):
+        if word in _TREATMENTS:
+            return _TREATMENTS[word]
+    return None
+
+
+def is_comparison(topic: str | None) -> bool:
+    return topic in COMPARISON_TOPICS

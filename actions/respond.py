@@ -1,0 +1,467 @@
+"""One patient turn in, one reply out: the order of checks every message goes through.
+
+1. Warning signs of a serious reaction (rule-based, whatever the NLU said): urgent-care reply.
+2. Consent: recorded from the client (metadata.consent) or asked for once.
+3. Handoff: while a person has the conversation, the bot only says so (or stays silent).
+4. Personal medical questions (rule-based detector, or the NLU intent): handed to a clinician.
+5. What the NLU routed the message to: answer from retrieval, clarify, small talk, clinic
+   information, booking, out of scope.
+
+Pure Python on plain data (`Turn` in, `Reply` out) so it is easy to test; `actions/actions.py`
+adapts it to Rasa's action server.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from actions import texts
+from actions.followup import COMPARISON_TOPICS, TOPIC_TAGS, is_comparison, is_followup, mentioned_treatment
+from actions.meta import ReplyMeta
+from actions.safety.personal_medical import detect_personal_medical
+from actions.safety.warning_signs import detect_warning_signs
+from actions.services import Services
+from actions.splitting import split_questions
+from knowledge.passages import Passage
+from knowledge.render import answer_text
+from knowledge.results import Result
+
+# Routes: what the NLU (through Rasa's rules) asked for.
+ROUTES = ("answer", "emergency", "medical", "human", "smalltalk", "clinic_info", "booking", "out_of_scope", "yes_no")
+
+NLU_EMERGENCY_MIN = 0.5
+"""An NLU warning_signs intent at or above this confidence is treated as an emergency even when the
+rule-based detector saw nothing (the two are independent layers)."""
+NLU_MEDICAL_MIN = 0.6
+NLU_OOS_MIN = 0.7
+"""An NLU out_of_scope intent overrides retrieval unless retrieval is very sure (OOS_OVERRIDE)."""
+OOS_OVERRIDE = 0.85
+HOLD_NOTICE_EVERY = 5
+"""While handed off, the 'a person will reply' notice is repeated on the first and every fifth message;
+the others get no text (the reply metadata is still recorded)."""
+GENERAL_INFO_WITH_HANDOFF = {"pregnancy", "medicine", "condition", "treatment_choice"}
+GENERAL_INFO_TOPICS = {"contraindications", "preparation", "candidates", "practitioner"}
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A patient message as the action server sees it."""
+
+    sender_id: str
+    text: str
+    intent: str | None = None
+    intent_confidence: float = 0.0
+    entities: tuple[Mapping[str, Any], ...] = ()
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    channel: str = "rest"
+    slots: Mapping[str, Any] = field(default_factory=dict)
+
+    def slot(self, name: str, default: Any = None) -> Any:
+        value = self.slots.get(name)
+        return default if value is None else value
+
+    def entity(self, name: str) -> str | None:
+        for ent in self.entities:
+            if ent.get("entity") == name and isinstance(ent.get("value"), str):
+                return ent["value"]
+        return None
+
+
+@dataclass
+class Reply:
+    messages: list[dict[str, Any]]
+    """Each is keyword arguments for the dispatcher: {"text": ..., "buttons": [...]}."""
+    meta: ReplyMeta
+    slots: dict[str, Any] = field(default_factory=dict)
+
+
+def respond(turn: Turn, route: str, svc: Services) -> Reply:
+    text = turn.text if isinstance(turn.text, str) else ""
+
+    # 1. Warning signs, before anything else.
+    signs = detect_warning_signs(text)
+    if signs or (turn.intent == "warning_signs" and turn.intent_confidence >= NLU_EMERGENCY_MIN):
+        return _emergency(turn, svc, [s.label for s in signs], [s.id for s in signs])
+
+    # 2. Consent.
+    consent_slots: dict[str, Any] = {}
+    if not turn.slot("consent", False):
+        if turn.metadata.get("consent") is True:
+            consent_slots["consent"] = True
+        else:
+            reply = _consent(turn, route, svc)
+            if reply is not None:
+                return reply
+            consent_slots["consent"] = True
+
+    reply = _after_consent(turn, route, svc, text)
+    reply.slots = {**consent_slots, **reply.slots}
+    return reply
+
+
+def _after_consent(turn: Turn, route: str, svc: Services, text: str) -> Reply:
+    # 3. Handed off: a person has the conversation.
+    if turn.slot("handoff", False):
+        return _hold(turn, svc)
+
+    # A yes/no answering an offer the bot made.
+    if route == "yes_no" and turn.slot("pending_offer") == "human":
+        if turn.intent == "affirm":
+            return _handoff(turn, svc, "offer_accepted", text=turn.slot("pending_question") or text)
+        reply = _smalltalk_reply(texts.declined_person(), reason="declined_person")
+        reply.slots["pending_offer"] = None
+        return reply
+
+    # 4. Personal medical questions.
+    personal = detect_personal_medical(text)
+    if personal is not None:
+        return _handoff(turn, svc, personal.reason, text=text)
+    if route == "medical" and turn.intent_confidence >= NLU_MEDICAL_MIN:
+        return _handoff(turn, svc, "personal", text=text)
+    if route == "human":
+        return _handoff(turn, svc, "human", text=text)
+
+    # 5. The NLU's route.
+    if route == "smalltalk":
+        return _smalltalk(turn, svc, text)
+    if route == "clinic_info":
+        return _clinic_info(text, svc)
+    if route == "booking":
+        return _booking(turn, svc, text)
+    if route == "yes_no":
+        return _smalltalk_reply(texts.acknowledge(), reason="yes_no_without_question")
+    return _answer(turn, svc, text, nlu_out_of_scope=route == "out_of_scope" or turn.intent == "out_of_scope")
+
+
+# --- safety paths -------------------------------------------------------------------------------
+
+
+def _emergency(turn: Turn, svc: Services, labels: list[str], ids: list[str]) -> Reply:
+    reason = "warning_sign:" + (",".join(ids) if ids else "nlu")
+    svc.alerts.send("emergency", turn.sender_id, turn.channel, turn.text, reason)
+    return Reply(
+        messages=[{"text": texts.emergency(svc.clinic, labels)}],
+        meta=ReplyMeta(kind="emergency", disclaimer=True, handoff=True, reason=reason),
+        slots={"handoff": True, "handoff_reason": "emergency", "hold_notices": 0.0, "pending_offer": None},
+    )
+
+
+def _handoff(turn: Turn, svc: Services, reason: str, text: str) -> Reply:
+    passage: Passage | None = None
+    confidence = 0.0
+    if reason in GENERAL_INFO_WITH_HANDOFF:
+        result = svc.retriever.search(text)
+        for hit in result.hits[:3]:
+            if hit.topic in GENERAL_INFO_TOPICS:
+                passage, confidence = svc.passages[hit.passage_id], result.confidence
+                break
+    general = answer_text(passage, svc.clinic) if passage else None
+    svc.alerts.send("handoff", turn.sender_id, turn.channel, text, f"handoff:{reason}")
+    return Reply(
+        messages=[{"text": texts.handoff(svc.clinic, reason, general)}],
+        meta=ReplyMeta(
+            kind="handoff",
+            passage_ids=(passage.id,) if passage else (),
+            sources=passage.sources if passage else (),
+            confidence=confidence,
+            disclaimer=True,
+            handoff=True,
+            reason=f"handoff:{reason}",
+        ),
+        slots={
+            "handoff": True,
+            "handoff_reason": reason,
+            "hold_notices": 0.0,
+            "pending_offer": None,
+            "clarify_misses": 0.0,
+        },
+    )
+
+
+def _hold(turn: Turn, svc: Services) -> Reply:
+    count = int(turn.slot("hold_notices", 0) or 0)
+    messages = [{"text": texts.handoff_hold(svc.clinic)}] if count % HOLD_NOTICE_EVERY == 0 else []
+    return Reply(
+        messages=messages,
+        meta=ReplyMeta(kind="handoff", disclaimer=bool(messages), handoff=True, reason="handed_off"),
+        slots={"hold_notices": float(count + 1)},
+    )
+
+
+def _consent(turn: Turn, route: str, svc: Services) -> Reply | None:
+    """Asks for consent, or records the answer. None once consent is given and the turn goes on."""
+    if turn.slot("pending_offer") == "consent" and route == "yes_no":
+        if turn.intent == "affirm":
+            pending = turn.slot("pending_question")
+            if pending:
+                follow = Turn(
+                    sender_id=turn.sender_id,
+                    text=pending,
+                    intent=None,
+                    metadata=turn.metadata,
+                    channel=turn.channel,
+                    slots={**turn.slots, "consent": True, "pending_offer": None},
+                )
+                reply = _after_consent(follow, "answer", svc, pending)
+                reply.messages.insert(0, {"text": "Thank you."})
+                reply.slots = {"consent": True, "pending_offer": None, "pending_question": None, **reply.slots}
+                return reply
+            return Reply(
+                messages=[{"text": texts.consent_thanks()}],
+                meta=ReplyMeta(kind="consent", reason="consent:given"),
+                slots={"consent": True, "pending_offer": None},
+            )
+        return Reply(
+            messages=[{"text": texts.consent_declined(svc.clinic)}],
+            meta=ReplyMeta(kind="consent", reason="consent:declined"),
+            slots={"pending_question": None},
+        )
+    question = turn.text if route not in ("smalltalk", "yes_no") and turn.text.strip() else None
+    return Reply(
+        messages=[
+            {
+                "text": texts.consent_request(svc.clinic),
+                "buttons": [{"title": "Yes, I agree", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}],
+            }
+        ],
+        meta=ReplyMeta(kind="consent", reason="consent:asked"),
+        slots={"pending_offer": "consent", "pending_question": question or turn.slot("pending_question")},
+    )
+
+
+# --- answers ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Chosen:
+    passage: Passage
+    confidence: float
+
+
+def _answer(turn: Turn, svc: Services, text: str, nlu_out_of_scope: bool = False) -> Reply:
+    chosen_topic = turn.entity("topic")
+    if chosen_topic and chosen_topic in svc.topic_titles:
+        basis = turn.slot("pending_question") or ""
+        passage = _best_in_topic(svc, chosen_topic, basis, _context_tags(turn))
+        if passage is not None:
+            return _answer_reply(turn, svc, [_Chosen(passage, 1.0)], reason="clarify:chosen")
+
+    if not any(ch.isalnum() for ch in text):
+        return Reply(
+            messages=[{"text": texts.nothing_to_answer()}],
+            meta=ReplyMeta(kind="clarify", disclaimer=True, reason="retrieval:empty"),
+        )
+    if _mostly_other_script(text):
+        return _out_of_scope_reply(svc, texts.other_script(svc.clinic), "other_script")
+
+    parts = split_questions(text)
+    if len(parts) > 1:
+        chosen = []
+        for part in parts:
+            result = svc.retriever.search(part)
+            if result.decision == "answer" and result.top is not None:
+                picked = _pick(turn, svc, result)
+                if all(c.passage.topic != picked.passage.topic for c in chosen):
+                    chosen.append(picked)
+        if len(chosen) > 1:
+            return _answer_reply(turn, svc, chosen, reason="retrieval:multi")
+
+    result = _search_in_context(turn, svc, text)
+    if nlu_out_of_scope and turn.intent_confidence >= NLU_OOS_MIN and result.confidence < OOS_OVERRIDE:
+        return _out_of_scope_reply(svc, texts.out_of_scope(svc.clinic), "nlu:out_of_scope")
+    if result.decision == "answer" and result.top is not None:
+        return _answer_reply(turn, svc, [_pick(turn, svc, result)], reason="retrieval:answer")
+    if result.decision == "unsure" and result.candidates:
+        return _clarify(turn, svc, text, result)
+    if result.decision == "empty":
+        return Reply(
+            messages=[{"text": texts.nothing_to_answer()}],
+            meta=ReplyMeta(kind="clarify", disclaimer=True, reason="retrieval:empty"),
+        )
+    return _out_of_scope_reply(svc, texts.out_of_scope(svc.clinic), "retrieval:" + "; ".join(result.reasons))
+
+
+def _search_in_context(turn: Turn, svc: Services, text: str) -> Result:
+    result = svc.retriever.search(text)
+    last_topics = list(turn.slot("last_topics", []) or [])
+    if not last_topics or not is_followup(text):
+        return result
+    last = last_topics[0]
+    treatment = mentioned_treatment(text)
+    if is_comparison(last) and treatment:
+        compared = svc.retriever.search(f"mesotherapy vs {treatment}: what is the difference")
+        hits = tuple(h for h in compared.hits if h.topic in COMPARISON_TOPICS)
+        if hits:
+            return Result(
+                query=text,
+                decision="answer",
+                confidence=max(compared.confidence, result.confidence),
+                hits=hits,
+                candidates=(hits[0].topic,),
+                reasons=("follow-up: comparison",),
+            )
+    if result.decision == "answer" and result.confidence >= 0.6:
+        return result
+    title = svc.topic_titles.get(last, last.replace("_", " "))
+    contextual = svc.retriever.search(f"{text} ({title})")
+    if contextual.decision == "answer" and (result.decision != "answer" or contextual.confidence > result.confidence):
+        return contextual
+    return result
+
+
+def _context_tags(turn: Turn) -> tuple[str, ...]:
+    return tuple(t for t in (turn.slot("last_tags", []) or []) if isinstance(t, str))
+
+
+def _pick(turn: Turn, svc: Services, result: Result) -> _Chosen:
+    """The passage to answer with: the top hit, or a sibling in the same topic that matches the
+    conversation's subject (the number of sessions *for pigmentation*)."""
+    assert result.top is not None
+    top = svc.passages[result.top.passage_id]
+    tags = _context_tags(turn)
+    if tags and not set(top.tags) & set(tags):
+        for hit in result.hits:
+            p = svc.passages[hit.passage_id]
+            if p.topic == top.topic and set(p.tags) & set(tags) and hit.score >= result.top.score - 0.1:
+                return _Chosen(p, result.confidence)
+    return _Chosen(top, result.confidence)
+
+
+def _best_in_topic(svc: Services, topic: str, basis: str, tags: tuple[str, ...]) -> Passage | None:
+    if basis.strip():
+        for hit in svc.retriever.search(basis, k=20).hits:
+            if hit.topic == topic:
+                return svc.passages[hit.passage_id]
+    candidates = svc.passages_of(topic)
+    tagged = [p for p in candidates if set(p.tags) & set(tags)]
+    return (tagged or candidates or [None])[0]
+
+
+def _answer_reply(turn: Turn, svc: Services, chosen: list[_Chosen], reason: str) -> Reply:
+    blocks = []
+    for c in chosen:
+        body = answer_text(c.passage, svc.clinic)
+        if c.passage.topic == "cost" and svc.clinic.price_list and not c.passage.answer_with_price_list:
+            body += " " + texts.price_line(svc.clinic)
+        if c.passage.needs_clinician:
+            body += " " + texts.clinician_note()
+        if len(chosen) > 1:
+            body = f"{svc.topic_titles.get(c.passage.topic, c.passage.title)}: {body}"
+        blocks.append(body)
+    topics = tuple(dict.fromkeys(c.passage.topic for c in chosen))
+    sources = tuple(dict.fromkeys(s for c in chosen for s in c.passage.sources))
+    tags = tuple(dict.fromkeys(t for c in chosen for t in (*c.passage.tags, TOPIC_TAGS.get(c.passage.topic, ""))))
+    tags = tuple(t for t in tags if t) or _context_tags(turn)
+    return Reply(
+        messages=[{"text": texts.with_disclaimer("\n\n".join(blocks))}],
+        meta=ReplyMeta(
+            kind="answer",
+            topics=topics,
+            passage_ids=tuple(c.passage.id for c in chosen),
+            confidence=min(c.confidence for c in chosen),
+            disclaimer=True,
+            sources=sources,
+            reason=reason,
+        ),
+        slots={
+            "last_topics": list(topics),
+            "last_tags": list(tags),
+            "clarify_misses": 0.0,
+            "pending_question": None,
+            "pending_offer": None,
+        },
+    )
+
+
+def _clarify(turn: Turn, svc: Services, text: str, result: Result) -> Reply:
+    misses = int(turn.slot("clarify_misses", 0) or 0)
+    if misses >= 1:
+        return Reply(
+            messages=[
+                {
+                    "text": texts.offer_person(),
+                    "buttons": [
+                        {"title": "Yes, please", "payload": "/affirm"},
+                        {"title": "No, thanks", "payload": "/deny"},
+                    ],
+                }
+            ],
+            meta=ReplyMeta(kind="clarify", confidence=result.confidence, disclaimer=True, reason="clarify:offer_person"),
+            slots={"clarify_misses": 0.0, "pending_offer": "human", "pending_question": text},
+        )
+    buttons = [
+        {"title": svc.topic_titles.get(t, t), "payload": f'/choose_topic{{"topic":"{t}"}}'} for t in result.candidates
+    ]
+    buttons.append({"title": "Talk to a person", "payload": "/request_human"})
+    return Reply(
+        messages=[{"text": texts.clarify(), "buttons": buttons}],
+        meta=ReplyMeta(
+            kind="clarify",
+            topics=result.candidates,
+            passage_ids=tuple(h.passage_id for h in result.hits if h.topic in result.candidates)[:3],
+            confidence=result.confidence,
+            disclaimer=True,
+            reason="retrieval:unsure",
+        ),
+        slots={"clarify_misses": float(misses + 1), "pending_question": text, "pending_offer": None},
+    )
+
+
+# --- everything else ----------------------------------------------------------------------------
+
+
+def _smalltalk_reply(text: str, reason: str) -> Reply:
+    return Reply(messages=[{"text": text}], meta=ReplyMeta(kind="smalltalk", reason=reason))
+
+
+def _smalltalk(turn: Turn, svc: Services, text: str) -> Reply:
+    # "Hi, does it hurt?": a greeting wrapped around a real question gets the answer.
+    if turn.intent in ("greet", "thanks") and len(re.findall(r"\w+", text)) > 3:
+        result = svc.retriever.search(text)
+        if result.decision == "answer" and result.confidence >= 0.5:
+            return _answer(turn, svc, text)
+    which = turn.intent or "greet"
+    if which == "bot_challenge":
+        return _smalltalk_reply(texts.bot_challenge(svc.clinic), "bot_challenge")
+    if which == "goodbye":
+        return _smalltalk_reply(texts.goodbye(svc.clinic), "goodbye")
+    if which == "thanks":
+        return _smalltalk_reply(texts.thanks(), "thanks")
+    return _smalltalk_reply(texts.greet(svc.clinic), "greet")
+
+
+_HOURS = re.compile(r"\b(open|opening|hours?|timings?|time|close[sd]?|closing|sunday|saturday|today|baje|khul\w*)\b", re.I)
+_ADDRESS = re.compile(r"\b(where|address|located|location|directions?|reach|map|kahan|kaha|parking|find you)\b", re.I)
+_CONTACT = re.compile(r"\b(phone|call|number|email|e-mail|contact|whatsapp|reach you)\b", re.I)
+
+
+def _clinic_info(text: str, svc: Services) -> Reply:
+    wants = {name for name, rx in (("hours", _HOURS), ("address", _ADDRESS), ("contact", _CONTACT)) if rx.search(text)}
+    wants = wants or {"hours", "address", "contact"}
+    return Reply(
+        messages=[{"text": texts.clinic_info(svc.clinic, wants)}],
+        meta=ReplyMeta(kind="clinic_info", reason="clinic_info:" + ",".join(sorted(wants))),
+    )
+
+
+def _booking(turn: Turn, svc: Services, text: str) -> Reply:
+    svc.alerts.send("booking", turn.sender_id, turn.channel, text, "booking_request")
+    return Reply(
+        messages=[{"text": texts.booking(svc.clinic)}],
+        meta=ReplyMeta(kind="booking", reason="booking_request"),
+    )
+
+
+def _out_of_scope_reply(svc: Services, text: str, reason: str) -> Reply:
+    return Reply(messages=[{"text": text}], meta=ReplyMeta(kind="out_of_scope", reason=reason))
+
+
+def _mostly_other_script(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return False
+    latin = sum(1 for ch in letters if ch.isascii())
+    return latin / len(letters) < 0.5

@@ -1,0 +1,52 @@
+"""What the actions need, loaded once per process: settings, clinic facts, the retriever and
+the staff alert sink."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+
+from actions.alerts import StaffAlerts
+from core.clinic import ClinicConfig, load_clinic
+from core.settings import Settings, get_settings
+from knowledge.passages import Passage
+from knowledge.retriever import Retriever
+from knowledge.taxonomy import load_topics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clinic: ClinicConfig
+    retriever: Retriever
+    alerts: StaffAlerts
+    topic_titles: dict[str, str]
+
+    @property
+    def passages(self) -> dict[str, Passage]:
+        return self.retriever.index.passages
+
+    def passages_of(self, topic: str) -> list[Passage]:
+        return sorted((p for p in self.passages.values() if p.topic == topic), key=lambda p: p.id)
+
+    @classmethod
+    def load(cls, settings: Settings | None = None, retriever: Retriever | None = None) -> Services:
+        settings = settings or get_settings()
+        clinic = load_clinic(settings.clinic_file)
+        retriever = retriever or Retriever.open(settings)
+        topics = load_topics(settings.topics_file)
+        return cls(
+            settings=settings,
+            clinic=clinic,
+            retriever=retriever,
+            alerts=StaffAlerts(settings.alerts_file, settings.staff_alert_url),
+            topic_titles={t.id: t.title for t in topics.values()},
+        )
+
+
+@lru_cache(maxsize=1)
+def get_services() -> Services:
+    return Services.load()

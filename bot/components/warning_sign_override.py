@@ -1,0 +1,50 @@
+"""NLU component (runs inside the Rasa server, Python 3.10): when the rule-based warning-sign
+detector fires, the message's intent becomes `warning_signs` with full confidence, whatever the
+trained classifier said. The action server runs the same detector again on every message; this
+layer makes the dialogue itself (rules, stories, tracker) record the emergency correctly."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from actions.safety.warning_signs import detect_warning_signs
+
+WARNING_INTENT = "warning_signs"
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class WarningSignOverride(GraphComponent):
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "WarningSignOverride":
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text: Optional[str] = message.get(TEXT)
+            if not text or not detect_warning_signs(text):
+                continue
+            previous = message.get(INTENT) or {}
+            message.set(INTENT, {"name": WARNING_INTENT, "confidence": 1.0}, add_to_output=True)
+            ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != WARNING_INTENT]
+            message.set(
+                INTENT_RANKING_KEY, [{"name": WARNING_INTENT, "confidence": 1.0}] + ranking, add_to_output=True
+            )
+            message.set("safety_override", {"from_intent": previous.get("name")}, add_to_output=True)
+        return messages

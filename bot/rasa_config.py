@@ -1,0 +1,101 @@
+"""Renders the Rasa server's endpoints.yml and credentials.yml from the typed settings (one source
+of truth for ports, the tracker store and the lock store) into var/rasa/.
+
+    python -m bot.rasa_config      # prints the directory it wrote to
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import yaml
+
+from core.settings import Settings, get_settings
+
+
+def tracker_store(url: str) -> dict[str, Any]:
+    """Rasa's SQLTrackerStore settings from an SQLAlchemy-style URL."""
+    parsed = urlparse(url)
+    dialect = parsed.scheme.split("+")[0]
+    if dialect == "sqlite":
+        path = url.split(":///", 1)[1] if ":///" in url else ""
+        if not path:
+            raise ValueError(f"tracker store URL {url!r}: use sqlite:///path/to/file.db")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return {"type": "SQL", "dialect": "sqlite", "db": path}
+    if dialect in ("postgresql", "postgres"):
+        store: dict[str, Any] = {
+            "type": "SQL",
+            "dialect": "postgresql",
+            "url": parsed.hostname or "localhost",
+            "port": parsed.port or 5432,
+            "db": (parsed.path or "/rasa").lstrip("/") or "rasa",
+        }
+        if parsed.username:
+            store["username"] = unquote(parsed.username)
+        if parsed.password:
+            store["password"] = unquote(parsed.password)
+        return store
+    raise ValueError(f"tracker store URL {url!r}: only sqlite:/// and postgresql:// are supported")
+
+
+def lock_store(url: str | None) -> dict[str, Any] | None:
+    if not url:
+        return None
+    parsed = urlparse(url)
+    if parsed.scheme != "redis":
+        raise ValueError(f"lock store URL {url!r}: use redis://host:6379/1")
+    store: dict[str, Any] = {
+        "type": "redis",
+        "url": parsed.hostname or "localhost",
+        "port": parsed.port or 6379,
+        "db": int((parsed.path or "/1").lstrip("/") or 1),
+    }
+    if parsed.password:
+        store["password"] = unquote(parsed.password)
+    return store
+
+
+def endpoints(settings: Settings) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "action_endpoint": {"url": settings.action_server_url},
+        "tracker_store": tracker_store(settings.tracker_db_url),
+    }
+    locks = lock_store(settings.lock_store_url)
+    if locks:
+        data["lock_store"] = locks
+    return data
+
+
+def credentials(settings: Settings) -> dict[str, Any]:
+    return {
+        # Strict REST channel (same URL as Rasa's stock one: /webhooks/rest/webhook)
+        "bot.channels.rest.ValidatedRestInput": None,
+        # Socket.IO for the web widget
+        "socketio": {
+            "user_message_evt": "user_uttered",
+            "bot_message_evt": "bot_uttered",
+            "session_persistence": True,
+        },
+    }
+
+
+def write(settings: Settings | None = None) -> Path:
+    settings = settings or get_settings()
+    out = settings.rasa_run_dir
+    out.mkdir(parents=True, exist_ok=True)
+    header = "# GENERATED from the settings (core/settings.py, MESO_* variables) by bot/rasa_config.py\n"
+    (out / "endpoints.yml").write_text(header + yaml.safe_dump(endpoints(settings), sort_keys=False))
+    (out / "credentials.yml").write_text(header + yaml.safe_dump(credentials(settings), sort_keys=False))
+    return out
+
+
+if __name__ == "__main__":
+    try:
+        print(write())
+    except ValueError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,133 @@
+"""End-to-end fixtures: the real servers, started the way `make run` starts them (scripts/run.sh),
+on free ports with a private tracker database and alert file. Needs both environments and a
+trained model (`make test` runs scripts/train.sh first)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.settings import PROJECT_ROOT
+
+MODEL = PROJECT_ROOT / "var" / "rasa" / "models" / "meso.tar.gz"
+TOKEN = "e2e-test-token-0123456789abcdef"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Assistant:
+    url: str
+    action_url: str
+    tracker_db: Path
+    alerts_file: Path
+    process: subprocess.Popen[str]
+    log: Path
+    env: dict[str, str]
+
+    def post(self, sender: str, message: Any, metadata: dict[str, Any] | None = None, raw: bytes | None = None):
+        """POST to the REST channel; returns (status, parsed JSON body)."""
+        body = raw if raw is not None else json.dumps(
+            {"sender": sender, "message": message, "metadata": {"consent": True} if metadata is None else metadata}
+        ).encode()
+        req = urllib.request.Request(
+            self.url + "/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, json.loads(resp.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"null")
+
+    def tracker(self, sender: str) -> dict[str, Any]:
+        url = f"{self.url}/conversations/{sender}/tracker?token={TOKEN}"
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return json.loads(resp.read())
+
+    def alive(self) -> bool:
+        try:
+            urllib.request.urlopen(self.url + "/", timeout=5).close()
+            return True
+        except OSError:
+            return False
+
+
+def meta_of(messages: list[dict[str, Any]]) -> dict[str, Any] | None:
+    metas = [m["custom"]["meta"] for m in messages if isinstance(m.get("custom"), dict) and "meta" in m["custom"]]
+    return metas[-1] if metas else None
+
+
+def texts_of(messages: list[dict[str, Any]]) -> str:
+    return "\n".join(m.get("text", "") for m in messages if m.get("text"))
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory: pytest.TempPathFactory):
+    if not (PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa").exists() or not MODEL.exists():
+        pytest.fail("end-to-end tests need .venv-rasa and a trained model: run `make test` (it trains first)")
+    tmp = tmp_path_factory.mktemp("e2e")
+    rasa_port, action_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "MESO_ENV": "test",
+        "MESO_RASA_PORT": str(rasa_port),
+        "MESO_ACTION_PORT": str(action_port),
+        "MESO_RASA_URL": f"http://127.0.0.1:{rasa_port}",
+        "MESO_ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
+        "MESO_TRACKER_DB_URL": f"sqlite:///{tmp / 'tracker.db'}",
+        "MESO_ALERTS_FILE": str(tmp / "alerts.jsonl"),
+        "MESO_RASA_RUN_DIR": str(tmp / "rasa"),
+        "MESO_RASA_TOKEN": TOKEN,
+    }
+    log = tmp / "run.log"
+    fh = log.open("w")
+    proc = subprocess.Popen(
+        [str(PROJECT_ROOT / "scripts" / "run.sh")],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=fh,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"scripts/run.sh exited with {proc.returncode}:\n{log.read_text()}")
+        if "[run] \x1b[0mready" in log.read_text() or "ready in" in log.read_text():
+            break
+        time.sleep(0.5)
+    else:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail(f"the assistant did not become ready in 240 s:\n{log.read_text()}")
+    yield Assistant(
+        url=f"http://127.0.0.1:{rasa_port}",
+        action_url=f"http://127.0.0.1:{action_port}",
+        tracker_db=tmp / "tracker.db",
+        alerts_file=tmp / "alerts.jsonl",
+        process=proc,
+        log=log,
+        env=env,
+    )
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+    fh.close()
