@@ -47,10 +47,11 @@ def is_followup(text: str) -> bool:
     return 0 < len(words) <= 9 and bool(_ANAPHORA.search(text))
 
 
-def mentioned_treatment(text: str) -> str | None:
+def mentioned_treatment(text: str) -> tuple[str, str] | None:
+    """(the word the patient used, the treatment's name) for the first treatment mentioned."""
     for word in re.findall(r"[a-z]+", text.lower()):
         if word in _TREATMENTS:
-            return _TREATMENTS[word]
+            return word, _TREATMENTS[word]
     return None
 
 

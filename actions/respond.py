@@ -116,15 +116,21 @@ def _after_consent(turn: Turn, route: str, svc: Services, text: str) -> Reply:
         return reply
 
     # 4. Personal medical questions.
+    if _BOT_CHALLENGE.search(text) and not _WANTS_PERSON.search(text):
+        return _smalltalk_reply(texts.bot_challenge(svc.clinic), "bot_challenge")
     personal = detect_personal_medical(text)
     if personal is not None:
         return _handoff(turn, svc, personal.reason, text=text)
     if route == "medical" and turn.intent_confidence >= NLU_MEDICAL_MIN:
         return _handoff(turn, svc, "personal", text=text)
-    if route == "human":
+    if route == "human" and (_PERSON_WORDS.search(text) or text.lstrip().startswith("/")):
         return _handoff(turn, svc, "human", text=text)
+    if route == "human":
+        route = "answer"
 
-    # 5. The NLU's route.
+    # 5. The NLU's route, checked against what the words say: a trained classifier alone must not
+    #    turn "can I take painkillers before my appointment?" into a booking.
+    route = _reconcile(route, turn, text)
     if route == "smalltalk":
         return _smalltalk(turn, svc, text)
     if route == "clinic_info":
@@ -132,8 +138,66 @@ def _after_consent(turn: Turn, route: str, svc: Services, text: str) -> Reply:
     if route == "booking":
         return _booking(turn, svc, text)
     if route == "yes_no":
+        if _is_real_question(text, svc):
+            return _answer(turn, svc, text)
         return _smalltalk_reply(texts.acknowledge(), reason="yes_no_without_question")
+    if route in ("clinic_info_or_answer", "booking_or_answer"):
+        result = svc.retriever.search(text)
+        if result.decision != "answer":
+            return _clinic_info(text, svc) if route == "clinic_info_or_answer" else _booking(turn, svc, text)
     return _answer(turn, svc, text, nlu_out_of_scope=route == "out_of_scope" or turn.intent == "out_of_scope")
+
+
+_BOT_CHALLENGE = re.compile(
+    r"\b(are (you|u)|r u|am i (talking|chatting|speaking|writing)|is (this|that|it)|who am i (talking|chatting))\b"
+    r"[^.?!]{0,30}\b(bot|chat ?bot|robot|machine|ai|automated|computer|real|human|person|insaan)\b",
+    re.IGNORECASE,
+)
+_WANTS_PERSON = re.compile(
+    r"\b(talk|speak|connect|transfer|call|put me through|want|need|get me)\b[^.?!]{0,25}\b(human|person|doctor|"
+    r"clinician|nurse|someone|staff|agent)\b",
+    re.IGNORECASE,
+)
+_PERSON_WORDS = re.compile(
+    r"\b(human|person|people|doctor|dr|clinician|nurse|staff|someone|somebody|anyone|agent|receptionist|team|"
+    r"call me|call back|callback|talk|speak|chat with|insaan|baat|real)\b",
+    re.IGNORECASE,
+)
+_BOOKING = re.compile(
+    r"\b(book|booking|reserve|schedule|reschedule|fix|cancel|postpone|prepone)\b[^.?!]{0,40}"
+    r"\b(appointment|session|slot|consultation|visit|meso|treatment)"
+    r"|\b(appointment|slot|booking)\b[^.?!]{0,20}\b(chahiye|available|free|kab|possible|please|link)\b"
+    r"|^\W*(book|booking|appointment)\W*(please|now)?\W*$"
+    r"|\b(can|could|may) i (come|visit|get an? (appointment|slot|consultation))\b"
+    r"|\bbook (me|us|an?|my|in)\b"
+    r"|\b(want|need|like|get|take)\b[^.?!]{0,20}\b(an? appointment|a consultation|a slot)\b",
+    re.IGNORECASE,
+)
+_CLINIC_INFO = re.compile(
+    r"\b(where (are|is) (you|u|your|the clinic)|located|address|directions?|parking|opening (hours|times?)|"
+    r"(open|close|closed)\b[^.?!]{0,15}\b(today|tomorrow|sunday|saturday|weekend|now|on)|when (are|do) (you|u) "
+    r"(open|close)|timings?|working hours|phone number|contact (number|details)|whatsapp number|email|"
+    r"kahan hai|kitne baje)",
+    re.IGNORECASE,
+)
+ANSWER_WHEN_CLOSE_DENSE = 0.9
+ANSWER_WHEN_CLOSE_CONFIDENCE = 0.5
+"""Retrieval says "unsure" when the top two topics score nearly the same; if the best passage is
+still a near-paraphrase (dense similarity) and the confidence is fair, answering it serves the
+patient better than a clarifying question."""
+
+
+def _reconcile(route: str, turn: Turn, text: str) -> str:
+    if route == "booking" and not _BOOKING.search(text):
+        return "answer"
+    if route == "clinic_info" and not _CLINIC_INFO.search(text):
+        return "answer"
+    if route == "answer" and turn.entity("topic") is None:
+        if _CLINIC_INFO.search(text):
+            return "clinic_info_or_answer"
+        if _BOOKING.search(text):
+            return "booking_or_answer"
+    return route
 
 
 # --- safety paths -------------------------------------------------------------------------------
@@ -242,7 +306,7 @@ class _Chosen:
 
 
 def _answer(turn: Turn, svc: Services, text: str, nlu_out_of_scope: bool = False) -> Reply:
-    chosen_topic = turn.entity("topic")
+    chosen_topic = turn.entity("topic") if text.lstrip().startswith("/") else None
     if chosen_topic and chosen_topic in svc.topic_titles:
         basis = turn.slot("pending_question") or ""
         passage = _best_in_topic(svc, chosen_topic, basis, _context_tags(turn))
@@ -274,6 +338,8 @@ def _answer(turn: Turn, svc: Services, text: str, nlu_out_of_scope: bool = False
         return _out_of_scope_reply(svc, texts.out_of_scope(svc.clinic), "nlu:out_of_scope")
     if result.decision == "answer" and result.top is not None:
         return _answer_reply(turn, svc, [_pick(turn, svc, result)], reason="retrieval:answer")
+    if result.decision == "unsure" and result.top is not None and _close_but_clear(result):
+        return _answer_reply(turn, svc, [_pick(turn, svc, result)], reason="retrieval:close_but_clear")
     if result.decision == "unsure" and result.candidates:
         return _clarify(turn, svc, text, result)
     if result.decision == "empty":
@@ -284,6 +350,16 @@ def _answer(turn: Turn, svc: Services, text: str, nlu_out_of_scope: bool = False
     return _out_of_scope_reply(svc, texts.out_of_scope(svc.clinic), "retrieval:" + "; ".join(result.reasons))
 
 
+def _close_but_clear(result: Result) -> bool:
+    top = result.top
+    return (
+        top is not None
+        and "top topics too close" in result.reasons
+        and top.dense >= ANSWER_WHEN_CLOSE_DENSE
+        and result.confidence >= ANSWER_WHEN_CLOSE_CONFIDENCE
+    )
+
+
 def _search_in_context(turn: Turn, svc: Services, text: str) -> Result:
     result = svc.retriever.search(text)
     last_topics = list(turn.slot("last_topics", []) or [])
@@ -292,8 +368,12 @@ def _search_in_context(turn: Turn, svc: Services, text: str) -> Result:
     last = last_topics[0]
     treatment = mentioned_treatment(text)
     if is_comparison(last) and treatment:
-        compared = svc.retriever.search(f"mesotherapy vs {treatment}: what is the difference")
+        word, name = treatment
+        compared = svc.retriever.search(f"mesotherapy vs {name}: what is the difference", k=20)
         hits = tuple(h for h in compared.hits if h.topic in COMPARISON_TOPICS)
+        # Prefer comparisons that actually talk about the treatment named.
+        naming = tuple(h for h in hits if re.search(rf"\b{re.escape(word)}", svc.passages[h.passage_id].answer, re.I))
+        hits = naming + tuple(h for h in hits if h not in naming)
         if hits:
             return Result(
                 query=text,
@@ -417,12 +497,17 @@ def _smalltalk_reply(text: str, reason: str) -> Reply:
     return Reply(messages=[{"text": text}], meta=ReplyMeta(kind="smalltalk", reason=reason))
 
 
+def _is_real_question(text: str, svc: Services) -> bool:
+    if len(re.findall(r"\w+", text)) < 3:
+        return False
+    result = svc.retriever.search(text)
+    return result.decision == "answer" and result.confidence >= 0.5
+
+
 def _smalltalk(turn: Turn, svc: Services, text: str) -> Reply:
-    # "Hi, does it hurt?": a greeting wrapped around a real question gets the answer.
-    if turn.intent in ("greet", "thanks") and len(re.findall(r"\w+", text)) > 3:
-        result = svc.retriever.search(text)
-        if result.decision == "answer" and result.confidence >= 0.5:
-            return _answer(turn, svc, text)
+    # "Hi, does it hurt?", or a question the classifier took for small talk, gets the answer.
+    if turn.intent != "bot_challenge" and _is_real_question(text, svc):
+        return _answer(turn, svc, text)
     which = turn.intent or "greet"
     if which == "bot_challenge":
         return _smalltalk_reply(texts.bot_challenge(svc.clinic), "bot_challenge")

@@ -107,13 +107,13 @@ def test_handed_off_conversation_only_holds():
 def test_unsure_asks_with_buttons_then_offers_a_person(services):
     from actions.respond import Turn, respond
 
-    turn = Turn(sender_id="u", text="how long", intent="nlu_fallback", slots=fresh_slots(consent=True))
+    turn = Turn(sender_id="u", text="what about the needles", intent="nlu_fallback", slots=fresh_slots(consent=True))
     reply = respond(turn, "answer", services)
     if reply.meta.kind != "clarify":
         pytest.skip("retrieval answered this one")
     assert reply.messages[0]["buttons"]
     again = respond(
-        Turn(sender_id="u", text="how long", intent="nlu_fallback", slots=fresh_slots(consent=True, **reply.slots)),
+        Turn(sender_id="u", text="how much time", intent="nlu_fallback", slots=fresh_slots(consent=True, **reply.slots)),
         "answer",
         services,
     )

