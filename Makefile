@@ -19,7 +19,7 @@ run: train  ## start the action server (5055) and Rasa (5005) on embedded defaul
 ask: index  ## the knowledge base's interactive search console (retrieval only)
 	@$(PY) -m knowledge ask
 
-test: setup  ## the whole test suite (what CI runs)
+test: train  ## the whole test suite (what CI runs): unit, conversation and end-to-end
 	@$(PY) -m knowledge lint
 	@$(PY) -m pytest
 
@@ -32,8 +32,9 @@ lint: setup  ## static checks
 	@$(PY) -m mypy
 	@$(PY) -m knowledge lint
 
-bench: index  ## retrieval benchmark, report in docs/benchmarks.md
+bench: train  ## retrieval and turn benchmarks, report in docs/benchmarks.md
 	@$(PY) scripts/bench_retrieval.py --cases ../shared/eval/dev.jsonl --report docs/benchmarks.md --finetune
+	@$(PY) scripts/bench_turns.py --report docs/benchmarks.md
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

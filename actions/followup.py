@@ -30,7 +30,13 @@ _TREATMENTS = {
     "hydrafacial": "facials",
     "facial": "facials",
 }
-COMPARISON_TOPICS = ("compare_botox", "compare_microneedling", "compare_liposuction", "compare_lipolysis", "alternatives")
+COMPARISON_TOPICS = (
+    "compare_botox",
+    "compare_microneedling",
+    "compare_liposuction",
+    "compare_lipolysis",
+    "alternatives",
+)
 TOPIC_TAGS = {
     "face_rejuvenation": "face",
     "pigmentation": "pigmentation",

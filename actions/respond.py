@@ -323,7 +323,7 @@ def _answer(turn: Turn, svc: Services, text: str, nlu_out_of_scope: bool = False
 
     parts = split_questions(text)
     if len(parts) > 1:
-        chosen = []
+        chosen: list[_Chosen] = []
         for part in parts:
             result = svc.retriever.search(part)
             if result.decision == "answer" and result.top is not None:
@@ -417,7 +417,8 @@ def _best_in_topic(svc: Services, topic: str, basis: str, tags: tuple[str, ...])
                 return svc.passages[hit.passage_id]
     candidates = svc.passages_of(topic)
     tagged = [p for p in candidates if set(p.tags) & set(tags)]
-    return (tagged or candidates or [None])[0]
+    pool = tagged or candidates
+    return pool[0] if pool else None
 
 
 def _answer_reply(turn: Turn, svc: Services, chosen: list[_Chosen], reason: str) -> Reply:
@@ -469,7 +470,9 @@ def _clarify(turn: Turn, svc: Services, text: str, result: Result) -> Reply:
                     ],
                 }
             ],
-            meta=ReplyMeta(kind="clarify", confidence=result.confidence, disclaimer=True, reason="clarify:offer_person"),
+            meta=ReplyMeta(
+                kind="clarify", confidence=result.confidence, disclaimer=True, reason="clarify:offer_person"
+            ),
             slots={"clarify_misses": 0.0, "pending_offer": "human", "pending_question": text},
         )
     buttons = [
@@ -518,7 +521,9 @@ def _smalltalk(turn: Turn, svc: Services, text: str) -> Reply:
     return _smalltalk_reply(texts.greet(svc.clinic), "greet")
 
 
-_HOURS = re.compile(r"\b(open|opening|hours?|timings?|time|close[sd]?|closing|sunday|saturday|today|baje|khul\w*)\b", re.I)
+_HOURS = re.compile(
+    r"\b(open|opening|hours?|timings?|time|close[sd]?|closing|sunday|saturday|today|baje|khul\w*)\b", re.I
+)
 _ADDRESS = re.compile(r"\b(where|address|located|location|directions?|reach|map|kahan|kaha|parking|find you)\b", re.I)
 _CONTACT = re.compile(r"\b(phone|call|number|email|e-mail|contact|whatsapp|reach you)\b", re.I)
 

@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         services = get_services()
-    except Exception as exc:  # noqa: BLE001 - turn any setup problem into one readable line
+    except Exception as exc:
         print(f"[actions] cannot start: {exc}", file=sys.stderr)
         return 1
     services.retriever.search("warm up")

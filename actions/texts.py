@@ -79,7 +79,7 @@ def thanks() -> str:
 def bot_challenge(clinic: ClinicConfig) -> str:
     return (
         f"Yes, I'm an automated assistant, not a person. I give general information from sources reviewed for "
-        f"{clinic.name}. For personal questions a clinician will help: just write \"talk to a person\"."
+        f'{clinic.name}. For personal questions a clinician will help: just write "talk to a person".'
     )
 
 
@@ -118,7 +118,7 @@ def offer_person() -> str:
 
 
 def declined_person() -> str:
-    return "No problem. You can ask me something else, or write \"talk to a person\" at any time."
+    return 'No problem. You can ask me something else, or write "talk to a person" at any time.'
 
 
 def clinic_info(clinic: ClinicConfig, wants: set[str]) -> str:
@@ -155,7 +155,7 @@ def consent_thanks() -> str:
 def consent_declined(clinic: ClinicConfig) -> str:
     return (
         "Understood. Without your agreement I can't continue this chat. You can call "
-        f"{clinic.name} on {clinic.phone} instead, or write \"yes\" if you change your mind."
+        f'{clinic.name} on {clinic.phone} instead, or write "yes" if you change your mind.'
     )
 
 

@@ -71,26 +71,39 @@ class Processes:
 
     def __init__(self) -> None:
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.stop_signal: dict[int, int] = {}
 
-    def start(self, cmd: Sequence[str | Path], *, log: Path, cwd: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    def start(
+        self, cmd: Sequence[str | Path], *, log: Path, cwd: Path, env: dict[str, str], stop_signal: int = signal.SIGINT
+    ) -> subprocess.Popen[bytes]:
         with log.open("wb") as fh:
             proc = subprocess.Popen(
                 [str(c) for c in cmd], cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True
             )
         self.procs.append(proc)
+        self.stop_signal[proc.pid] = stop_signal
         return proc
 
-    def stop(self, proc: subprocess.Popen[bytes], sig: int = signal.SIGINT, timeout: float = 30.0) -> None:
+    def stop(self, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+        """The stop signal to the process group, SIGKILL after `timeout`; then SIGKILL to whatever
+        is left of the group (a process group id stays reserved while any member lives)."""
         if proc.poll() is None:
-            with contextlib.suppress(subprocess.TimeoutExpired, ProcessLookupError):
-                os.killpg(proc.pid, sig)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, self.stop_signal.get(proc.pid, signal.SIGINT))
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=timeout)
-        # Whatever is left of the group (the leader gone, a child still alive) is killed outright.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=10)
+        for _ in range(50):
+            if not [p for p, f in _stats().items() if int(f[2]) == proc.pid]:
+                break
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            time.sleep(0.1)
+        if proc.poll() is None:
             say(f"warning: process {proc.pid} did not exit")
         if proc in self.procs:
             self.procs.remove(proc)
@@ -103,7 +116,7 @@ class Processes:
 def run_timed(procs: Processes, cmd: Sequence[str | Path], *, log: Path, cwd: Path, env: dict[str, str]) -> float:
     """Runs a command to completion (its own process group, killed on Ctrl-C); wall time in s."""
     t0 = time.perf_counter()
-    proc = procs.start(cmd, log=log, cwd=cwd, env=env)
+    proc = procs.start(cmd, log=log, cwd=cwd, env=env, stop_signal=signal.SIGTERM)
     rc = proc.wait()
     elapsed = time.perf_counter() - t0
     procs.procs.remove(proc)
@@ -192,18 +205,21 @@ def free_port() -> int:
 
 def call(
     port: int, method: str, path: str, payload: Any = None, timeout: float = 60.0, headers: dict[str, str] | None = None
-) -> tuple[int, Any]:
-    """One request on a fresh connection; (status, parsed JSON body or None)."""
+) -> tuple[int, Any, float]:
+    """One request on a fresh connection; (status, parsed JSON body or None, ms from sending the
+    request to having read the whole response; the JSON encoding and decoding are left out)."""
+    body = None if payload is None else json.dumps(payload).encode()
     conn = http_client(port, timeout)
     try:
-        body = None if payload is None else json.dumps(payload).encode()
+        t0 = time.perf_counter()
         conn.request(method, path, body, {"Content-Type": "application/json", **(headers or {})})
         resp = conn.getresponse()
         data = resp.read()
+        elapsed = (time.perf_counter() - t0) * 1000
         try:
-            return resp.status, json.loads(data) if data else None
+            return resp.status, json.loads(data) if data else None, elapsed
         except ValueError:
-            return resp.status, None
+            return resp.status, None, elapsed
     finally:
         conn.close()
 
@@ -214,7 +230,7 @@ def http_client(port: int, timeout: float) -> http.client.HTTPConnection:
 
 def answers(port: int, path: str) -> bool:
     try:
-        status, _ = call(port, "GET", path, timeout=1.0)
+        status, _, _ = call(port, "GET", path, timeout=1.0)
         return status == 200
     except OSError:
         return False
@@ -428,7 +444,9 @@ def timeline(server: Server, samples: list[Sample], out: Breakdown) -> list[tupl
         by_sender.setdefault(s.sender, []).append(s)
     actions = []
     for sender, turns in by_sender.items():
-        status, tracker = call(server.port, "GET", server.api(f"/conversations/{sender}/tracker", include_events="ALL"))
+        status, tracker, _ = call(
+            server.port, "GET", server.api(f"/conversations/{sender}/tracker", include_events="ALL")
+        )
         if status != 200 or not isinstance(tracker, dict):
             continue
         events = tracker.get("events") or []
@@ -457,7 +475,7 @@ def time_actions_directly(
 ) -> None:
     """Replays each turn's action call against the action server: the tracker as it was just
     before the action ran (Rasa's `until`), the domain, POST /webhook, timed."""
-    _, domain = call(rasa.port, "GET", rasa.api("/domain"), headers={"Accept": "application/json"})
+    _, domain, _ = call(rasa.port, "GET", rasa.api("/domain"), headers={"Accept": "application/json"})
     version = subprocess.run(
         [str(RASA_PY), "-c", "import importlib.metadata as m; print(m.version('rasa'))"],
         capture_output=True,
@@ -466,7 +484,7 @@ def time_actions_directly(
     for sender, name, t_action in actions:
         if name not in custom:
             continue
-        status, tracker = call(
+        status, tracker, _ = call(
             rasa.port,
             "GET",
             rasa.api(f"/conversations/{sender}/tracker", include_events="ALL", until=f"{t_action - 1e-6:.6f}"),
@@ -474,9 +492,7 @@ def time_actions_directly(
         if status != 200:
             continue
         payload = {"next_action": name, "sender_id": sender, "tracker": tracker, "domain": domain, "version": version}
-        t0 = time.perf_counter()
-        status, _ = call(action_port, "POST", "/webhook", payload)
-        elapsed = (time.perf_counter() - t0) * 1000
+        status, _, elapsed = call(action_port, "POST", "/webhook", payload)
         if status == 200:
             out.action_direct.append(elapsed)
             out.action_direct_by_name.setdefault(name, []).append(elapsed)
@@ -484,10 +500,9 @@ def time_actions_directly(
 
 def time_parse(server: Server, texts: Iterable[str], out: Breakdown) -> None:
     for text in texts:
-        t0 = time.perf_counter()
-        status, _ = call(server.port, "POST", server.api("/model/parse"), {"text": text})
+        status, _, elapsed = call(server.port, "POST", server.api("/model/parse"), {"text": text})
         if status == 200:
-            out.nlu_parse.append((time.perf_counter() - t0) * 1000)
+            out.nlu_parse.append(elapsed)
 
 
 def time_warning_detector(texts: list[str]) -> float | None:
@@ -589,8 +604,8 @@ def main() -> int:
     def raise_interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, raise_interrupt)
-    signal.signal(signal.SIGHUP, raise_interrupt)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGINT too: it may arrive ignored
+        signal.signal(sig, raise_interrupt)
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_turns_"))
     (tmp / "tmp").mkdir()
@@ -731,10 +746,12 @@ def main() -> int:
         procs.stop(bare.proc)
         procs.stop(real.proc)
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # the clean-up runs to its end
+            signal.signal(sig, signal.SIG_IGN)
         procs.stop_all()
         shutil.rmtree(tmp, ignore_errors=True)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, raise_interrupt)
 
     total_s = time.perf_counter() - t_all
 

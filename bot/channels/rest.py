@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any
 
 import yaml
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -35,7 +36,7 @@ ALLOWED_METADATA = ("consent",)
 DISCLAIMER = "General information only, not medical advice: a clinician decides what is right for you."
 
 
-def _clinic() -> Dict[str, Any]:
+def _clinic() -> dict[str, Any]:
     root = Path(__file__).resolve().parents[2]
     path = Path(os.environ.get("MESO_CLINIC_FILE", root / "clinic.yml"))
     try:
@@ -45,7 +46,7 @@ def _clinic() -> Dict[str, Any]:
         return {}
 
 
-def fallback_reply(sender: str, text: str) -> List[Dict[str, Any]]:
+def fallback_reply(sender: str, text: str) -> list[dict[str, Any]]:
     """What the patient gets when the dialogue could not produce a reply."""
     clinic = _clinic()
     emergency = clinic.get("emergency_number", "your local emergency number")
@@ -73,7 +74,7 @@ def _error(status: int, message: str) -> HTTPResponse:
 
 class ValidatedRestInput(RestInput):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "rest"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -88,7 +89,7 @@ class ValidatedRestInput(RestInput):
             try:
                 body = json.loads(request.body or b"")
             except (ValueError, UnicodeDecodeError):
-                return _error(400, "the body must be JSON: {\"sender\": \"...\", \"message\": \"...\"}")
+                return _error(400, 'the body must be JSON: {"sender": "...", "message": "..."}')
             if not isinstance(body, dict):
                 return _error(400, "the body must be a JSON object")
             sender = body.get("sender")
@@ -111,10 +112,8 @@ class ValidatedRestInput(RestInput):
             collector = CollectingOutputChannel()
             failed = False
             try:
-                await on_new_message(
-                    UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
-                )
-            except Exception:  # noqa: BLE001 - the patient must always get a reply
+                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
+            except Exception:
                 log.exception("dialogue failed for sender %s", sender)
                 failed = True
             messages = collector.messages

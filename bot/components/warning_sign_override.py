@@ -5,7 +5,7 @@ layer makes the dialogue itself (rules, stories, tracker) record the emergency c
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -25,26 +25,24 @@ class WarningSignOverride(GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "WarningSignOverride":
+    ) -> WarningSignOverride:
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            text: Optional[str] = message.get(TEXT)
+            text: str | None = message.get(TEXT)
             if not text or not detect_warning_signs(text):
                 continue
             previous = message.get(INTENT) or {}
             message.set(INTENT, {"name": WARNING_INTENT, "confidence": 1.0}, add_to_output=True)
             ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != WARNING_INTENT]
-            message.set(
-                INTENT_RANKING_KEY, [{"name": WARNING_INTENT, "confidence": 1.0}] + ranking, add_to_output=True
-            )
+            message.set(INTENT_RANKING_KEY, [{"name": WARNING_INTENT, "confidence": 1.0}, *ranking], add_to_output=True)
             message.set("safety_override", {"from_intent": previous.get("name")}, add_to_output=True)
         return messages

@@ -73,7 +73,9 @@ def test_answer_has_disclaimer_sources_and_topic():
     assert slots["last_topics"][0] == "downtime"
 
 
-@pytest.mark.parametrize("action", [rasa_actions.ActionAnswer, rasa_actions.ActionSmalltalk, rasa_actions.ActionBooking])
+@pytest.mark.parametrize(
+    "action", [rasa_actions.ActionAnswer, rasa_actions.ActionSmalltalk, rasa_actions.ActionBooking]
+)
 def test_warning_signs_win_whatever_the_intent(action, services):
     meta, text, slots, _ = run(action, tracker("my lips are swelling and I feel like passing out", "greet"))
     assert meta["kind"] == "emergency" and meta["disclaimer"]
@@ -89,14 +91,16 @@ def test_nlu_warning_intent_alone_is_enough():
 
 
 def test_personal_medical_goes_to_a_clinician_even_if_nlu_says_question():
-    meta, text, slots, _ = run(rasa_actions.ActionAnswer, tracker("I'm breastfeeding my baby, can I get it?", "ask_question"))
+    meta, _text, slots, _ = run(
+        rasa_actions.ActionAnswer, tracker("I'm breastfeeding my baby, can I get it?", "ask_question")
+    )
     assert meta["kind"] == "handoff" and meta["handoff"] and meta["disclaimer"]
     assert slots["handoff"] is True
     assert meta["topics"] == []
 
 
 def test_handed_off_conversation_only_holds():
-    meta, text, slots, _ = run(rasa_actions.ActionAnswer, tracker("what does it cost", "ask_question", handoff=True))
+    meta, text, _slots, _ = run(rasa_actions.ActionAnswer, tracker("what does it cost", "ask_question", handoff=True))
     assert meta["kind"] == "handoff" and "person will reply" in text
     meta, text, _, _ = run(
         rasa_actions.ActionAnswer, tracker("what does it cost", "ask_question", handoff=True, hold_notices=1.0)
@@ -113,7 +117,9 @@ def test_unsure_asks_with_buttons_then_offers_a_person(services):
         pytest.skip("retrieval answered this one")
     assert reply.messages[0]["buttons"]
     again = respond(
-        Turn(sender_id="u", text="how much time", intent="nlu_fallback", slots=fresh_slots(consent=True, **reply.slots)),
+        Turn(
+            sender_id="u", text="how much time", intent="nlu_fallback", slots=fresh_slots(consent=True, **reply.slots)
+        ),
         "answer",
         services,
     )
@@ -123,7 +129,12 @@ def test_unsure_asks_with_buttons_then_offers_a_person(services):
 def test_choose_topic_answers_that_topic():
     meta, *_ = run(
         rasa_actions.ActionAnswer,
-        tracker('/choose_topic{"topic":"aftercare"}', "choose_topic", 1.0, entities=[{"entity": "topic", "value": "aftercare"}]),
+        tracker(
+            '/choose_topic{"topic":"aftercare"}',
+            "choose_topic",
+            1.0,
+            entities=[{"entity": "topic", "value": "aftercare"}],
+        ),
     )
     assert meta["kind"] == "answer" and meta["topics"] == ["aftercare"]
 
@@ -131,13 +142,17 @@ def test_choose_topic_answers_that_topic():
 def test_follow_up_prefers_the_conversation_subject():
     meta, *_ = run(
         rasa_actions.ActionAnswer,
-        tracker("how many sessions for that?", "ask_question", last_topics=["pigmentation"], last_tags=["pigmentation"]),
+        tracker(
+            "how many sessions for that?", "ask_question", last_topics=["pigmentation"], last_tags=["pigmentation"]
+        ),
     )
     assert meta["kind"] == "answer" and meta["topics"][0] == "number_of_sessions"
 
 
 def test_two_questions_two_answers():
-    meta, text, _, _ = run(rasa_actions.ActionAnswer, tracker("is it painful? and how long do results last", "ask_question"))
+    meta, _text, _, _ = run(
+        rasa_actions.ActionAnswer, tracker("is it painful? and how long do results last", "ask_question")
+    )
     assert meta["kind"] == "answer"
     assert set(meta["topics"]) >= {"pain", "permanence"}
 
@@ -154,11 +169,11 @@ def test_booking_alerts_staff_and_gives_the_route(services):
 
 
 def test_consent_asked_then_pending_question_answered():
-    meta, text, slots, messages = run(
+    meta, _text, slots, _messages = run(
         rasa_actions.ActionAnswer, tracker("what is the downtime", "ask_question", consent=False)
     )
     assert meta["kind"] == "consent" and slots["pending_offer"] == "consent"
-    meta, text, slots, _ = run(
+    meta, _text, slots, _ = run(
         rasa_actions.ActionYesNo,
         tracker("yes", "affirm", consent=False, pending_offer="consent", pending_question="what is the downtime"),
     )

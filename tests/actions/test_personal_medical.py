@@ -258,4 +258,3 @@ ADVERSARIAL = [
 def test_long_and_repetitive_input_is_handled(text: str) -> None:
     # Speed is measured in the benchmark (scripts/bench_turns.py), not asserted here.
     detect_personal_medical(text)
-

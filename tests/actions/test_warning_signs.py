@@ -375,4 +375,3 @@ ADVERSARIAL = [
 def test_long_and_repetitive_input_is_handled(text: str) -> None:
     # Speed is measured in the benchmark (scripts/bench_turns.py), not asserted here.
     detect_warning_signs(text)
-

@@ -24,22 +24,40 @@ def rasa(*args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
     if not RASA.exists() or not MODEL.exists():
         pytest.fail("needs .venv-rasa and a trained model: run `make test` (it trains first)")
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    return subprocess.run([str(RASA), *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [str(RASA), *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_rasa_data_validate_is_clean():
     out = rasa(
-        "data", "validate", "--fail-on-warnings", "--config", "config.yml",
-        "--domain", "bot/domain.yml", "--data", "bot/data", str(GENERATED),
+        "data",
+        "validate",
+        "--fail-on-warnings",
+        "--config",
+        "config.yml",
+        "--domain",
+        "bot/domain.yml",
+        "--data",
+        "bot/data",
+        str(GENERATED),
     )
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
 
 
 def test_conversation_stories_pass(tmp_path):
     out = rasa(
-        "test", "core", "--model", str(MODEL), "--stories", "tests/conversations",
-        "--endpoints", str(PROJECT_ROOT / "var" / "rasa" / "endpoints.yml"),
-        "--out", str(tmp_path), "--fail-on-prediction-errors",
+        "test",
+        "core",
+        "--model",
+        str(MODEL),
+        "--stories",
+        "tests/conversations",
+        "--endpoints",
+        str(PROJECT_ROOT / "var" / "rasa" / "endpoints.yml"),
+        "--out",
+        str(tmp_path),
+        "--fail-on-prediction-errors",
     )
     failed = tmp_path / "failed_test_stories.yml"
     detail = failed.read_text() if failed.exists() else ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -42,9 +43,13 @@ class Assistant:
 
     def post(self, sender: str, message: Any, metadata: dict[str, Any] | None = None, raw: bytes | None = None):
         """POST to the REST channel; returns (status, parsed JSON body)."""
-        body = raw if raw is not None else json.dumps(
-            {"sender": sender, "message": message, "metadata": {"consent": True} if metadata is None else metadata}
-        ).encode()
+        body = (
+            raw
+            if raw is not None
+            else json.dumps(
+                {"sender": sender, "message": message, "metadata": {"consent": True} if metadata is None else metadata}
+            ).encode()
+        )
         req = urllib.request.Request(
             self.url + "/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
         )
@@ -109,7 +114,7 @@ def assistant(tmp_path_factory: pytest.TempPathFactory):
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"scripts/run.sh exited with {proc.returncode}:\n{log.read_text()}")
-        if "[run] \x1b[0mready" in log.read_text() or "ready in" in log.read_text():
+        if re.search(r"\[run\]\S* ready in", log.read_text()):
             break
         time.sleep(0.5)
     else:
@@ -124,10 +129,25 @@ def assistant(tmp_path_factory: pytest.TempPathFactory):
         log=log,
         env=env,
     )
+    # Ctrl-C (SIGINT to the process group, as a terminal sends it) stops both servers cleanly.
+    clean = True
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGINT)
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
+            clean = False
             os.killpg(proc.pid, signal.SIGKILL)
     fh.close()
+    ports_free = all(_port_free(p) for p in (rasa_port, action_port))
+    if not (clean and ports_free and re.search(r"\[run\]\S* stopped", log.read_text())):
+        pytest.fail(f"Ctrl-C did not stop the assistant cleanly (ports free: {ports_free}):\n{log.read_text()[-3000:]}")
+
+
+def _port_free(port: int) -> bool:
+    for _ in range(50):
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) != 0:
+                return True
+        time.sleep(0.1)
+    return False

@@ -122,7 +122,7 @@ def test_second_miss_offers_a_person(assistant):
     sender = new_sender()
     kinds = []
     for text in ("what about the needles", "how much time", "what about the needles then"):
-        messages, meta = ask(assistant, sender, text)
+        _messages, meta = ask(assistant, sender, text)
         kinds.append(meta["kind"])
         if "offer_person" in meta.get("reason", ""):
             _, meta = ask(assistant, sender, "yes please")
@@ -165,7 +165,7 @@ def test_odd_messages_get_a_polite_reply(assistant, text):
     status, messages = assistant.post(new_sender(), text)
     assert status == 200
     meta = meta_of(messages)
-    assert meta is not None and meta["kind"] != "answer" or text.strip("x") == ""
+    assert (meta is not None and meta["kind"] != "answer") or text.strip("x") == ""
     assert assistant.alive()
 
 
@@ -190,7 +190,7 @@ def test_malformed_requests_get_a_clear_4xx(assistant, raw, status):
 
 
 def test_unknown_sender_starts_a_fresh_conversation(assistant):
-    messages, meta = ask(assistant, f"never-seen-{uuid.uuid4().hex}", "is there any downtime")
+    _messages, meta = ask(assistant, f"never-seen-{uuid.uuid4().hex}", "is there any downtime")
     assert meta["kind"] == "answer"
 
 
@@ -198,8 +198,21 @@ def test_reply_metadata_is_stored_with_the_conversation(assistant):
     sender = new_sender()
     ask(assistant, sender, "what are the common side effects")
     with sqlite3.connect(assistant.tracker_db) as db:
-        rows = db.execute(
-            "select data from events where sender_id = ? and type_name = 'bot'", (sender,)
-        ).fetchall()
+        rows = db.execute("select data from events where sender_id = ? and type_name = 'bot'", (sender,)).fetchall()
     metas = [((json.loads(r[0]).get("data") or {}).get("custom") or {}).get("meta") for r in rows]
     assert any(m and m["kind"] == "answer" for m in metas)
+
+
+def test_port_taken_gives_a_clear_error(assistant):
+    import subprocess
+
+    from core.settings import PROJECT_ROOT
+
+    env = {**assistant.env, "MESO_ACTION_PORT": assistant.action_url.rsplit(":", 1)[1]}
+    out = subprocess.run(
+        [str(PROJECT_ROOT / "scripts" / "run.sh")], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode != 0
+    assert "already in use" in out.stderr
+    assert "Traceback" not in out.stderr + out.stdout
+    assert assistant.alive()
