@@ -1,0 +1,57 @@
+"""The Rasa server's endpoints and credentials come from the one settings object."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from bot import rasa_config
+from core.settings import Settings
+
+
+def test_sqlite_by_default(tmp_path):
+    settings = Settings(rasa_run_dir=tmp_path, tracker_db_url=f"sqlite:///{tmp_path / 'db' / 't.db'}")
+    out = rasa_config.write(settings)
+    endpoints = yaml.safe_load((out / "endpoints.yml").read_text())
+    assert endpoints["tracker_store"] == {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "db" / "t.db")}
+    assert endpoints["action_endpoint"]["url"] == settings.action_server_url
+    assert "lock_store" not in endpoints
+    credentials = yaml.safe_load((out / "credentials.yml").read_text())
+    assert set(credentials) == {"bot.channels.rest.ValidatedRestInput", "socketio"}
+
+
+def test_postgres_and_redis_for_production_like_runs(tmp_path):
+    settings = Settings(
+        rasa_run_dir=tmp_path,
+        tracker_db_url="postgresql://meso:s%40cret@db.internal:5433/conversations",
+        lock_store_url="redis://cache:6380/2",
+    )
+    endpoints = rasa_config.endpoints(settings)
+    assert endpoints["tracker_store"] == {
+        "type": "SQL",
+        "dialect": "postgresql",
+        "url": "db.internal",
+        "port": 5433,
+        "db": "conversations",
+        "username": "meso",
+        "password": "s@cret",
+    }
+    assert endpoints["lock_store"] == {"type": "redis", "url": "cache", "port": 6380, "db": 2}
+
+
+@pytest.mark.parametrize("url", ["mysql://x/y", "sqlite://", "nonsense"])
+def test_unsupported_tracker_urls_are_refused(url):
+    with pytest.raises(ValueError):
+        rasa_config.tracker_store(url)
+
+
+def test_production_refuses_unsafe_defaults(tmp_path):
+    clinic = tmp_path / "clinic.yml"
+    clinic.write_text(
+        (Settings().clinic_file.read_text()).replace("is_example: true", "is_example: false"), encoding="utf-8"
+    )
+    with pytest.raises(ValueError, match="MESO_RASA_TOKEN"):
+        Settings(env="production", clinic_file=clinic)
+    with pytest.raises(ValueError, match="PostgreSQL"):
+        Settings(env="production", clinic_file=clinic, rasa_token="x" * 32)
+    Settings(env="production", clinic_file=clinic, rasa_token="x" * 32, tracker_db_url="postgresql://u@h/db")
