@@ -40,8 +40,8 @@ NLU_OOS_MIN = 0.7
 """An NLU out_of_scope intent overrides retrieval unless retrieval is very sure (OOS_OVERRIDE)."""
 OOS_OVERRIDE = 0.85
 HOLD_NOTICE_EVERY = 5
-"""While handed off, the 'a person will reply' notice is repeated on the first and every fifth message;
-the others get no text (the reply metadata is still recorded)."""
+"""While handed off, the full 'a person will reply' notice is repeated on the first and every fifth
+message; the others get a one-line reminder."""
 GENERAL_INFO_WITH_HANDOFF = {"pregnancy", "medicine", "condition", "treatment_choice"}
 GENERAL_INFO_TOPICS = {"contraindications", "preparation", "candidates", "practitioner"}
 
@@ -246,11 +246,13 @@ def _handoff(turn: Turn, svc: Services, reason: str, text: str) -> Reply:
 
 
 def _hold(turn: Turn, svc: Services) -> Reply:
+    """While a person has the conversation the bot only repeats that a person will reply: in full
+    the first time, then in one short line (always with the disclaimer the contract asks for)."""
     count = int(turn.slot("hold_notices", 0) or 0)
-    messages = [{"text": texts.handoff_hold(svc.clinic)}] if count % HOLD_NOTICE_EVERY == 0 else []
+    text = texts.handoff_hold(svc.clinic) if count % HOLD_NOTICE_EVERY == 0 else texts.handoff_hold_short()
     return Reply(
-        messages=messages,
-        meta=ReplyMeta(kind="handoff", disclaimer=bool(messages), handoff=True, reason="handed_off"),
+        messages=[{"text": text}],
+        meta=ReplyMeta(kind="handoff", disclaimer=True, handoff=True, reason="handed_off"),
         slots={"hold_notices": float(count + 1)},
     )
 

@@ -60,6 +60,10 @@ def handoff_hold(clinic: ClinicConfig) -> str:
     )
 
 
+def handoff_hold_short() -> str:
+    return f"Thank you, a person from the team will read this and reply here.\n\n{DISCLAIMER}"
+
+
 def greet(clinic: ClinicConfig) -> str:
     return (
         f"Hello! I'm the automated assistant of {clinic.name}. I can answer general questions about "

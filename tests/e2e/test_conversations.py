@@ -51,11 +51,12 @@ def test_handoff_then_silence_then_warning_sign_then_hand_back(assistant):
     messages, meta = ask(assistant, sender, "I take isotretinoin tablets, can I have mesotherapy next week?")
     assert meta["kind"] == "handoff" and meta["handoff"] is True
     assert CLINIC.handoff_reply_time in texts_of(messages)
-    # While handed off the bot only says a person will reply (then stays quiet).
+    # While handed off the bot only says a person will reply (in full, then in one line).
     messages, meta = ask(assistant, sender, "does it hurt?")
     assert meta["kind"] == "handoff" and meta["topics"] == []
     messages, meta = ask(assistant, sender, "hello??")
-    assert meta["kind"] == "handoff" and texts_of(messages) == ""
+    assert meta["kind"] == "handoff" and "a person from the team" in texts_of(messages)
+    assert DISCLAIMER in texts_of(messages)
     # The safety gate still works after the handoff.
     _, meta = ask(assistant, sender, "now I can't breathe properly")
     assert meta["kind"] == "emergency"
