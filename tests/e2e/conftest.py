@@ -81,11 +81,10 @@ def texts_of(messages: list[dict[str, Any]]) -> str:
     return "\n".join(m.get("text", "") for m in messages if m.get("text"))
 
 
-@pytest.fixture(scope="session")
-def assistant(tmp_path_factory: pytest.TempPathFactory):
+def start_assistant(tmp: Path, **overrides: str):
+    """Starts scripts/run.sh on free ports; yields an Assistant; Ctrl-C at the end must stop it cleanly."""
     if not (PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa").exists() or not MODEL.exists():
         pytest.fail("end-to-end tests need .venv-rasa and a trained model: run `make test` (it trains first)")
-    tmp = tmp_path_factory.mktemp("e2e")
     rasa_port, action_port = free_port(), free_port()
     env = {
         **os.environ,
@@ -98,6 +97,7 @@ def assistant(tmp_path_factory: pytest.TempPathFactory):
         "MESO_ALERTS_FILE": str(tmp / "alerts.jsonl"),
         "MESO_RASA_RUN_DIR": str(tmp / "rasa"),
         "MESO_RASA_TOKEN": TOKEN,
+        **overrides,
     }
     log = tmp / "run.log"
     fh = log.open("w")
@@ -151,3 +151,8 @@ def _port_free(port: int) -> bool:
                 return True
         time.sleep(0.1)
     return False
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory: pytest.TempPathFactory):
+    yield from start_assistant(tmp_path_factory.mktemp("e2e"))
