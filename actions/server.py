@@ -24,6 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("sanic").setLevel(logging.WARNING)
 
     t0 = time.perf_counter()
+    import torch
+
+    # One thread per request: with the default (all cores) a single answer slows down badly as soon
+    # as anything else uses a core (measured in scripts/bench_turns.py).
+    torch.set_num_threads(1)
     from actions.services import get_services
 
     try:

@@ -794,7 +794,7 @@ def main() -> int:
         f"(`.venv-rasa`: Rasa {rasa_version}), with",
         "",
         "```",
-        "make bench   # = ... then .venv/bin/python scripts/bench_turns.py --report docs/benchmarks.md",
+        "make bench   # after the retrieval benchmark: .venv/bin/python scripts/bench_turns.py --report docs/benchmarks.md",
         "```",
         "",
         f"**Real assistant**: `scripts/run.sh` as `make run` starts it (action server and Rasa, model "
@@ -809,8 +809,8 @@ def main() -> int:
         '(`{"sender", "message", "metadata": {"consent": true}}`, a new connection each time, one request at a '
         f"time), over every turn of the {len(conversations)} conversations in `{Path(args.cases).name}` "
         f"({n_turns} turns; each conversation a fresh sender, turns in order), after {WARMUP} warm-up requests "
-        f"per server; {args.passes} pass(es), the two servers interleaved turn by turn (which goes first "
-        "alternates per pass), so both see the same machine load.",
+        f"per server; {args.passes} pass{'' if args.passes == 1 else 'es'}, the two servers interleaved turn by "
+        "turn (which goes first alternates per pass), so both see the same machine load.",
         "",
         "### Per-turn latency",
         "",
