@@ -138,13 +138,15 @@ def _after_consent(turn: Turn, route: str, svc: Services, text: str) -> Reply:
     if route == "booking":
         return _booking(turn, svc, text)
     if route == "yes_no":
-        if _is_real_question(text, svc):
-            return _answer(turn, svc, text)
+        searched = _real_question(text, svc)
+        if searched is not None:
+            return _answer(turn, svc, text, searched=searched)
         return _smalltalk_reply(texts.acknowledge(), reason="yes_no_without_question")
     if route in ("clinic_info_or_answer", "booking_or_answer"):
         result = svc.retriever.search(text)
         if result.decision != "answer":
             return _clinic_info(text, svc) if route == "clinic_info_or_answer" else _booking(turn, svc, text)
+        return _answer(turn, svc, text, searched=result)
     return _answer(turn, svc, text, nlu_out_of_scope=route == "out_of_scope" or turn.intent == "out_of_scope")
 
 
@@ -307,7 +309,10 @@ class _Chosen:
     confidence: float
 
 
-def _answer(turn: Turn, svc: Services, text: str, nlu_out_of_scope: bool = False) -> Reply:
+def _answer(
+    turn: Turn, svc: Services, text: str, nlu_out_of_scope: bool = False, searched: Result | None = None
+) -> Reply:
+    """`searched`: the retriever's result for `text` when the caller already has it (no second search)."""
     chosen_topic = turn.entity("topic") if text.lstrip().startswith("/") else None
     if chosen_topic and chosen_topic in svc.topic_titles:
         basis = turn.slot("pending_question") or ""
@@ -335,7 +340,7 @@ def _answer(turn: Turn, svc: Services, text: str, nlu_out_of_scope: bool = False
         if len(chosen) > 1:
             return _answer_reply(turn, svc, chosen, reason="retrieval:multi")
 
-    result = _search_in_context(turn, svc, text)
+    result = _search_in_context(turn, svc, text, searched)
     if nlu_out_of_scope and turn.intent_confidence >= NLU_OOS_MIN and result.confidence < OOS_OVERRIDE:
         return _out_of_scope_reply(svc, texts.out_of_scope(svc.clinic), "nlu:out_of_scope")
     if result.decision == "answer" and result.top is not None:
@@ -362,8 +367,8 @@ def _close_but_clear(result: Result) -> bool:
     )
 
 
-def _search_in_context(turn: Turn, svc: Services, text: str) -> Result:
-    result = svc.retriever.search(text)
+def _search_in_context(turn: Turn, svc: Services, text: str, searched: Result | None = None) -> Result:
+    result = searched or svc.retriever.search(text)
     last_topics = list(turn.slot("last_topics", []) or [])
     if not last_topics or not is_followup(text):
         return result
@@ -502,17 +507,19 @@ def _smalltalk_reply(text: str, reason: str) -> Reply:
     return Reply(messages=[{"text": text}], meta=ReplyMeta(kind="smalltalk", reason=reason))
 
 
-def _is_real_question(text: str, svc: Services) -> bool:
+def _real_question(text: str, svc: Services) -> Result | None:
+    """The search result when `text` is a real question retrieval can answer, else None."""
     if len(re.findall(r"\w+", text)) < 3:
-        return False
+        return None
     result = svc.retriever.search(text)
-    return result.decision == "answer" and result.confidence >= 0.5
+    return result if result.decision == "answer" and result.confidence >= 0.5 else None
 
 
 def _smalltalk(turn: Turn, svc: Services, text: str) -> Reply:
     # "Hi, does it hurt?", or a question the classifier took for small talk, gets the answer.
-    if turn.intent != "bot_challenge" and _is_real_question(text, svc):
-        return _answer(turn, svc, text)
+    searched = _real_question(text, svc) if turn.intent != "bot_challenge" else None
+    if searched is not None:
+        return _answer(turn, svc, text, searched=searched)
     which = turn.intent or "greet"
     if which == "bot_challenge":
         return _smalltalk_reply(texts.bot_challenge(svc.clinic), "bot_challenge")
