@@ -19,7 +19,8 @@ run: train  ## start the action server (5055) and Rasa (5005) on embedded defaul
 ask: index  ## the knowledge base's interactive search console (retrieval only)
 	@$(PY) -m knowledge ask
 
-test: train  ## the whole test suite (what CI runs): unit, conversation and end-to-end
+test: train  ## the whole test suite (what CI runs): unit, conversation, end-to-end and browser
+	@scripts/setup-env.sh browser
 	@$(PY) -m knowledge lint
 	@$(PY) -m pytest
 

@@ -71,16 +71,35 @@ def endpoints(settings: Settings) -> dict[str, Any]:
 
 
 def credentials(settings: Settings) -> dict[str, Any]:
-    return {
+    """Only configured channels are listed; secrets are written to a file readable by its owner only."""
+    deliveries = settings.channel_db_url or settings.tracker_db_url
+    creds: dict[str, Any] = {
         # Strict REST channel (same URL as Rasa's stock one: /webhooks/rest/webhook)
         "bot.channels.rest.ValidatedRestInput": None,
-        # Socket.IO for the web widget
-        "socketio": {
-            "user_message_evt": "user_uttered",
-            "bot_message_evt": "bot_uttered",
-            "session_persistence": True,
-        },
+        # The web widget and its API (/webhooks/webchat/)
+        "bot.channels.webchat.WebChatInput": None,
+        # Staff replies to handed-off conversations (/webhooks/staff/reply), authorised by the Rasa token
+        "bot.channels.staff.StaffReplyInput": {"token": settings.rasa_token or ""},
     }
+    if settings.telegram_enabled:
+        creds["bot.channels.telegram.TelegramInput"] = {
+            "access_token": settings.telegram_bot_token,
+            "secret_token": settings.telegram_secret_token,
+            "api_base": settings.telegram_api_base,
+            "deliveries_db_url": deliveries,
+        }
+    if settings.whatsapp_enabled:
+        creds["bot.channels.whatsapp.WhatsAppInput"] = {
+            "access_token": settings.whatsapp_access_token,
+            "phone_number_id": settings.whatsapp_phone_number_id,
+            "app_secret": settings.whatsapp_app_secret,
+            "verify_token": settings.whatsapp_verify_token,
+            "api_base": settings.whatsapp_api_base,
+            "template_name": settings.whatsapp_template_name or "",
+            "template_language": settings.whatsapp_template_language,
+            "deliveries_db_url": deliveries,
+        }
+    return creds
 
 
 def write(settings: Settings | None = None) -> Path:
@@ -89,7 +108,10 @@ def write(settings: Settings | None = None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     header = "# GENERATED from the settings (core/settings.py, MESO_* variables) by bot/rasa_config.py\n"
     (out / "endpoints.yml").write_text(header + yaml.safe_dump(endpoints(settings), sort_keys=False))
-    (out / "credentials.yml").write_text(header + yaml.safe_dump(credentials(settings), sort_keys=False))
+    creds = out / "credentials.yml"
+    creds.touch(mode=0o600)
+    creds.chmod(0o600)
+    creds.write_text(header + yaml.safe_dump(credentials(settings), sort_keys=False))
     return out
 
 

@@ -3,6 +3,7 @@ and an optional .env file. See .env.example for every variable."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -53,6 +54,61 @@ class Settings(BaseSettings):
     alerts_file: Path = PROJECT_ROOT / "var" / "alerts.jsonl"
     staff_alert_url: str | None = None
     """Optional webhook that receives every staff alert as JSON (e.g. a team chat integration)."""
+
+    # Channels. The web widget (/webhooks/webchat/) is always on; Telegram and WhatsApp are on when
+    # their credentials are set. Outgoing calls go to the API base URLs (tests point them at a fake).
+    public_url: str | None = None
+    """Public HTTPS address of the Rasa server (e.g. https://chat.clinic.example), used to register webhooks."""
+    telegram_bot_token: str | None = None
+    """From @BotFather. Setting it turns the Telegram channel on (/webhooks/telegram/webhook)."""
+    telegram_secret_token: str | None = None
+    """Sent by Telegram in X-Telegram-Bot-Api-Secret-Token; 1-256 characters of A-Z a-z 0-9 _ -."""
+    telegram_api_base: str = "https://api.telegram.org"
+    whatsapp_access_token: str | None = None
+    """WhatsApp Cloud API access token. Setting it turns the WhatsApp channel on (/webhooks/whatsapp/webhook)."""
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_app_secret: str | None = None
+    """The Meta app secret: every webhook POST must carry its HMAC-SHA256 in X-Hub-Signature-256."""
+    whatsapp_verify_token: str | None = None
+    """The token you type into the Meta dashboard when registering the webhook (GET verification)."""
+    whatsapp_api_base: str = "https://graph.facebook.com/v21.0"
+    whatsapp_template_name: str | None = None
+    """Approved template for staff replies more than 24 hours after the patient's last message;
+    its body has one parameter ({{1}}) that receives the staff reply."""
+    whatsapp_template_language: str = "en"
+    channel_db_url: str | None = None
+    """Where channels remember delivered update/message ids (replay protection); default: the tracker database."""
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_bot_token)
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return bool(self.whatsapp_access_token)
+
+    @model_validator(mode="after")
+    def _check_channels(self) -> Settings:
+        if self.telegram_enabled:
+            secret = self.telegram_secret_token or ""
+            if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
+                raise ValueError(
+                    "MESO_TELEGRAM_BOT_TOKEN is set, so MESO_TELEGRAM_SECRET_TOKEN must be 16-256 characters of "
+                    "A-Z a-z 0-9 _ - (Telegram sends it with every update; without it anyone could post updates)."
+                )
+        if self.whatsapp_enabled:
+            missing = [
+                name
+                for name, value in (
+                    ("MESO_WHATSAPP_PHONE_NUMBER_ID", self.whatsapp_phone_number_id),
+                    ("MESO_WHATSAPP_APP_SECRET", self.whatsapp_app_secret),
+                    ("MESO_WHATSAPP_VERIFY_TOKEN", self.whatsapp_verify_token),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(f"MESO_WHATSAPP_ACCESS_TOKEN is set, so these are needed too: {', '.join(missing)}.")
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:

@@ -3,7 +3,8 @@
 #   .venv       Python 3.11: retrieval layer, action server, staff console, tests
 #   .venv-rasa  Python 3.10: the Rasa server (Rasa Open Source 3.6 needs 3.8-3.10)
 # Re-running is cheap: an environment is reinstalled only when its requirements file or
-# this script changed.  Usage: scripts/setup-env.sh [app|rasa|all]
+# this script changed.  Usage: scripts/setup-env.sh [app|rasa|all|browser]
+# (browser: Debian's Chromium for the browser tests; `make test` runs it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -68,11 +69,25 @@ setup_rasa() {
   say "Python 3.10 environment ready ($VENV)"
 }
 
+setup_browser() {  # Debian's Chromium for the browser tests (Playwright's own download does not work offline)
+  if [ -x /usr/bin/chromium ]; then
+    say "Chromium for the browser tests is installed (/usr/bin/chromium)"
+    return 0
+  fi
+  local SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  command -v apt-get >/dev/null 2>&1 || die "the browser tests need Chromium at /usr/bin/chromium: install your system's chromium package"
+  say "installing Debian's chromium and chromium-driver (browser tests)"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium chromium-driver >/dev/null \
+    || die "could not install chromium: run 'apt-get install chromium chromium-driver' as root"
+}
+
 quiet_pip() { grep -v -e "^WARNING: Location" -e "notice" -e "DEPRECATION" || true; }
 
 case "${1:-all}" in
   app) setup_app ;;
   rasa) setup_rasa ;;
   all) setup_app; setup_rasa ;;
-  *) die "usage: $0 [app|rasa|all]" ;;
+  browser) setup_browser ;;
+  *) die "usage: $0 [app|rasa|all|browser]" ;;
 esac

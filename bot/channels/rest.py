@@ -14,58 +14,22 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
-import yaml
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions.safety.warning_signs import detect_warning_signs
+from bot.channels.common import MAX_MESSAGE, fallback_reply
 
 log = logging.getLogger(__name__)
 
 MAX_SENDER = 128
-MAX_MESSAGE = 10_000
 ALLOWED_METADATA = ("consent",)
-DISCLAIMER = "General information only, not medical advice: a clinician decides what is right for you."
-
-
-def _clinic() -> dict[str, Any]:
-    root = Path(__file__).resolve().parents[2]
-    path = Path(os.environ.get("MESO_CLINIC_FILE", root / "clinic.yml"))
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (OSError, yaml.YAMLError):
-        return {}
-
-
-def fallback_reply(sender: str, text: str) -> list[dict[str, Any]]:
-    """What the patient gets when the dialogue could not produce a reply."""
-    clinic = _clinic()
-    emergency = clinic.get("emergency_number", "your local emergency number")
-    phone = clinic.get("phone", "the clinic")
-    if detect_warning_signs(text):
-        log.error("EMERGENCY from %s answered by the channel fallback (dialogue failed)", sender)
-        body = (
-            f"What you describe can be a sign of a serious reaction. Please call {emergency} or go to the "
-            f"nearest emergency department now. Do not wait for a reply here. Clinic phone: {phone}.\n\n{DISCLAIMER}"
-        )
-        meta = {"kind": "emergency", "handoff": False, "reason": "channel_fallback"}
-    else:
-        body = (
-            "Sorry, I couldn't process that just now. Please try again in a moment, or call us on "
-            f"{phone}. If you feel unwell after a treatment, call {emergency}.\n\n{DISCLAIMER}"
-        )
-        meta = {"kind": "clarify", "handoff": False, "reason": "channel_fallback"}
-    meta.update({"topics": [], "passage_ids": [], "confidence": 0.0, "disclaimer": True})
-    return [{"recipient_id": sender, "text": body}, {"recipient_id": sender, "custom": {"meta": meta}}]
+RESERVED_PREFIXES = ("tg-", "wa-", "web-")  # other channels' conversations: REST may not write into them
 
 
 def _error(status: int, message: str) -> HTTPResponse:
@@ -97,6 +61,8 @@ class ValidatedRestInput(RestInput):
                 return _error(400, "`sender` must be a non-empty string")
             if len(sender) > MAX_SENDER or any(ord(ch) < 32 for ch in sender):
                 return _error(400, f"`sender` must be at most {MAX_SENDER} printable characters")
+            if sender.startswith(RESERVED_PREFIXES):
+                return _error(400, f"`sender` may not start with {', '.join(RESERVED_PREFIXES)} (other channels)")
             text = body.get("message", "")
             if text is None:
                 text = ""

@@ -17,7 +17,46 @@ def test_sqlite_by_default(tmp_path):
     assert endpoints["action_endpoint"]["url"] == settings.action_server_url
     assert "lock_store" not in endpoints
     credentials = yaml.safe_load((out / "credentials.yml").read_text())
-    assert set(credentials) == {"bot.channels.rest.ValidatedRestInput", "socketio"}
+    assert set(credentials) == {
+        "bot.channels.rest.ValidatedRestInput",
+        "bot.channels.webchat.WebChatInput",
+        "bot.channels.staff.StaffReplyInput",
+    }
+    assert (out / "credentials.yml").stat().st_mode & 0o077 == 0  # secrets: owner only
+
+
+def test_messaging_channels_are_listed_only_when_configured(tmp_path):
+    settings = Settings(
+        rasa_run_dir=tmp_path,
+        telegram_bot_token="1:abc",
+        telegram_secret_token="s" * 20,
+        whatsapp_access_token="tok",
+        whatsapp_phone_number_id="42",
+        whatsapp_app_secret="app-secret",
+        whatsapp_verify_token="verify",
+        tracker_db_url=f"sqlite:///{tmp_path / 't.db'}",
+    )
+    credentials = rasa_config.credentials(settings)
+    telegram = credentials["bot.channels.telegram.TelegramInput"]
+    assert telegram["secret_token"] == "s" * 20
+    assert telegram["deliveries_db_url"] == settings.tracker_db_url
+    whatsapp = credentials["bot.channels.whatsapp.WhatsAppInput"]
+    assert whatsapp["app_secret"] == "app-secret"
+    assert whatsapp["phone_number_id"] == "42"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"telegram_bot_token": "1:abc"},  # no secret token: anyone could post updates
+        {"telegram_bot_token": "1:abc", "telegram_secret_token": "short"},
+        {"telegram_bot_token": "1:abc", "telegram_secret_token": "has spaces in it, not allowed"},
+        {"whatsapp_access_token": "tok", "whatsapp_phone_number_id": "42"},  # no app secret / verify token
+    ],
+)
+def test_messaging_channels_refuse_to_run_without_their_secrets(fields):
+    with pytest.raises(ValueError, match="MESO_"):
+        Settings(**fields)
 
 
 def test_postgres_and_redis_for_production_like_runs(tmp_path):

@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 import urllib.error
@@ -20,9 +21,16 @@ from typing import Any
 import pytest
 
 from core.settings import PROJECT_ROOT
+from tests.e2e.fake_platforms import FakePlatforms
 
 MODEL = PROJECT_ROOT / "var" / "rasa" / "models" / "meso.tar.gz"
 TOKEN = "e2e-test-token-0123456789abcdef"
+TELEGRAM_TOKEN = "123456789:AAE2e-test-bot-token"
+TELEGRAM_SECRET = "e2e-telegram-secret_0123456789"
+WHATSAPP_APP_SECRET = "e2e-whatsapp-app-secret"
+WHATSAPP_VERIFY_TOKEN = "e2e-verify-token"
+WHATSAPP_PHONE_ID = "106540352242922"
+WHATSAPP_TEMPLATE = "staff_reply_followup"
 
 
 def free_port() -> int:
@@ -63,6 +71,34 @@ class Assistant:
         url = f"{self.url}/conversations/{sender}/tracker?token={TOKEN}"
         with urllib.request.urlopen(url, timeout=10) as resp:
             return json.loads(resp.read())
+
+    def user_events(self, sender: str) -> list[dict[str, Any]]:
+        """The patient messages stored for a sender, read straight from the tracker database."""
+        if not self.tracker_db.exists():
+            return []
+        with sqlite3.connect(self.tracker_db) as db:
+            rows = db.execute(
+                "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (sender,)
+            ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def event_count(self, sender: str) -> int:
+        if not self.tracker_db.exists():
+            return 0
+        with sqlite3.connect(self.tracker_db) as db:
+            return db.execute("SELECT count(*) FROM events WHERE sender_id = ?", (sender,)).fetchone()[0]
+
+    def staff_reply(self, sender: str, text: str, token: str = TOKEN) -> tuple[int, Any]:
+        req = urllib.request.Request(
+            self.url + "/webhooks/staff/reply",
+            data=json.dumps({"sender_id": sender, "text": text, "author": "dr.test"}).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, json.loads(resp.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"null")
 
     def alive(self) -> bool:
         try:
@@ -154,5 +190,28 @@ def _port_free(port: int) -> bool:
 
 
 @pytest.fixture(scope="session")
-def assistant(tmp_path_factory: pytest.TempPathFactory):
-    yield from start_assistant(tmp_path_factory.mktemp("e2e"))
+def platforms():
+    """The fake Telegram Bot API / WhatsApp Graph API every e2e assistant sends to."""
+    fake = FakePlatforms()
+    yield fake
+    fake.close()
+
+
+def channel_settings(platforms: FakePlatforms) -> dict[str, str]:
+    return {
+        "MESO_TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
+        "MESO_TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
+        "MESO_TELEGRAM_API_BASE": platforms.telegram_base,
+        "MESO_WHATSAPP_ACCESS_TOKEN": "EAAe2eTestAccessToken",
+        "MESO_WHATSAPP_PHONE_NUMBER_ID": WHATSAPP_PHONE_ID,
+        "MESO_WHATSAPP_APP_SECRET": WHATSAPP_APP_SECRET,
+        "MESO_WHATSAPP_VERIFY_TOKEN": WHATSAPP_VERIFY_TOKEN,
+        "MESO_WHATSAPP_API_BASE": platforms.graph_base,
+        "MESO_WHATSAPP_TEMPLATE_NAME": WHATSAPP_TEMPLATE,
+    }
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory: pytest.TempPathFactory, platforms: FakePlatforms):
+    """The assistant with every channel on: REST, web widget, Telegram and WhatsApp (to the fake APIs)."""
+    yield from start_assistant(tmp_path_factory.mktemp("e2e"), **channel_settings(platforms))

@@ -1,0 +1,243 @@
+"""Telegram channel (`POST /webhooks/telegram/webhook`), replacing Rasa's stock connector, which
+does not check who sent an update.
+
+- Every update must carry `X-Telegram-Bot-Api-Secret-Token` equal to the configured secret (the
+  `secret_token` given to setWebhook), compared in constant time; anything else gets a 403 and is
+  not recorded.
+- Each `update_id` is processed once (bot/channels/deliveries.py), so Telegram's retries and
+  replays produce one user event and one reply.
+- The webhook answers at once and the turn runs in the background, so a slow action never makes
+  Telegram retry.
+- Clarifying options become inline keyboard buttons; a tap comes back as a callback query with the
+  button's payload. Photos, stickers, voice notes, edits... get a short text-only reply (a photo's
+  caption is still read, so warning signs in it are not missed).
+- The reply metadata (`meta`) is never sent. Sender ids are `tg-<chat id>`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.common import (
+    MAX_MESSAGE,
+    BackgroundTurns,
+    Button,
+    OnNewMessage,
+    Outgoing,
+    chunks,
+    for_messaging_app,
+    run_turn,
+    truncate,
+    unreadable_text,
+)
+from bot.channels.deliveries import DeliveryLog
+from bot.channels.platform_api import PlatformApi
+from bot.channels.staff import DeliveryResult
+
+log = logging.getLogger(__name__)
+
+PREFIX = "tg-"
+TEXT_LIMIT = 4000  # Telegram allows 4096 characters per message
+CALLBACK_LIMIT = 64  # bytes of callback_data
+UNREADABLE = {
+    "photo": "photos",
+    "sticker": "stickers",
+    "voice": "voice notes",
+    "audio": "audio files",
+    "video": "videos",
+    "video_note": "video messages",
+    "animation": "GIFs",
+    "document": "files",
+    "location": "locations",
+    "venue": "locations",
+    "contact": "contact cards",
+    "poll": "polls",
+    "dice": "that",
+}
+
+
+@dataclass(frozen=True)
+class Incoming:
+    chat_id: str
+    text: str | None = None
+    unreadable: str | None = None  # what the patient sent that cannot be read ("photos", "edited messages")
+    callback_id: str | None = None
+
+
+def parse_update(update: dict[str, Any], callbacks: dict[str, str]) -> Incoming | None:
+    """The patient's message in a Telegram update; None for updates the assistant ignores."""
+    query = update.get("callback_query")
+    if isinstance(query, dict):
+        message = query.get("message") if isinstance(query.get("message"), dict) else {}
+        chat_info = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+        sender = query.get("from") if isinstance(query.get("from"), dict) else {}
+        chat = chat_info.get("id") or sender.get("id")
+        if chat is None:
+            return None
+        data = str(query.get("data") or "")
+        return Incoming(str(chat), text=callbacks.get(data, data) or None, callback_id=str(query.get("id", "")))
+    edited = update.get("edited_message")
+    if isinstance(edited, dict) and isinstance(edited.get("chat"), dict):
+        return Incoming(str(edited["chat"].get("id")), unreadable="edited messages")
+    message = update.get("message")
+    if not isinstance(message, dict) or not isinstance(message.get("chat"), dict):
+        return None  # channel posts, membership changes, polls answers...
+    if message["chat"].get("type", "private") != "private":
+        return None  # the assistant talks to patients one to one, never in groups
+    chat_id = str(message["chat"].get("id"))
+    text = message.get("text")
+    if isinstance(text, str):
+        return Incoming(chat_id, text=patient_text(text))
+    kind = next((UNREADABLE[k] for k in UNREADABLE if k in message), "this kind of message")
+    caption = message.get("caption")
+    return Incoming(chat_id, text=patient_text(caption) if isinstance(caption, str) else None, unreadable=kind)
+
+
+def patient_text(text: str) -> str:
+    """Typed text is never read as a Rasa intent command: `/start` is a greeting, other `/words` lose the slash."""
+    stripped = text.strip()
+    if stripped.split("@")[0] == "/start":
+        return "Hello"
+    return stripped.lstrip("/")[:MAX_MESSAGE]
+
+
+class TelegramOutput(OutputChannel):
+    """Sends to a Telegram chat; used by Rasa's API (e.g. `output_channel=latest`). Drops `meta`."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "telegram"
+
+    def __init__(self, channel: TelegramInput) -> None:
+        self.channel = channel
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.channel.send(recipient_id, [Outgoing(text)])
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        await self.channel.send(
+            recipient_id, [Outgoing(text, tuple(Button(b.get("title", ""), b.get("payload", "")) for b in buttons))]
+        )
+
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
+        return None  # the reply metadata never leaves
+
+
+class TelegramInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return "telegram"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        c = credentials or {}
+        return cls(
+            token=str(c.get("access_token") or ""),
+            secret=str(c.get("secret_token") or ""),
+            api_base=str(c.get("api_base") or "https://api.telegram.org"),
+            deliveries_url=str(c.get("deliveries_db_url") or ""),
+        )
+
+    def __init__(self, token: str, secret: str, api_base: str, deliveries_url: str) -> None:
+        if not token or len(secret) < 16:
+            raise ValueError("the Telegram channel needs access_token and a secret_token of at least 16 characters")
+        self.secret = secret.encode()
+        self.api = PlatformApi(f"{api_base.rstrip('/')}/bot{token}", name="Telegram")
+        self.deliveries = DeliveryLog(deliveries_url) if deliveries_url else None
+        self.background = BackgroundTurns()
+        self.callbacks: dict[str, str] = {}  # short key -> payload, for payloads over 64 bytes
+
+    def url_prefix(self) -> str:
+        return "telegram"
+
+    def get_output_channel(self) -> OutputChannel:
+        return TelegramOutput(self)
+
+    # -- outgoing ------------------------------------------------------------------------------
+
+    def _callback_data(self, payload: str) -> str:
+        if len(payload.encode()) <= CALLBACK_LIMIT:
+            return payload
+        key = "k:" + hashlib.sha256(payload.encode()).hexdigest()[:20]
+        self.callbacks[key] = payload
+        return key
+
+    async def send(self, recipient: str, messages: list[Outgoing]) -> bool:
+        chat_id = recipient.removeprefix(PREFIX)
+        ok = True
+        for message in messages:
+            parts = chunks(message.text, TEXT_LIMIT) or [""]
+            for i, part in enumerate(parts):
+                payload: dict[str, Any] = {"chat_id": chat_id, "text": part or "Please choose:"}
+                if message.buttons and i == len(parts) - 1:
+                    payload["reply_markup"] = {
+                        "inline_keyboard": [
+                            [{"text": truncate(b.title, 60), "callback_data": self._callback_data(b.payload)}]
+                            for b in message.buttons
+                        ]
+                    }
+                ok = (await self.api.post("sendMessage", payload)).ok and ok
+        return ok
+
+    async def deliver_staff_reply(
+        self, recipient: str, text: str, last_user_message_at: float | None
+    ) -> DeliveryResult:
+        ok = await self.send(recipient, [Outgoing(text)])
+        return DeliveryResult(ok, "telegram", "" if ok else "the Telegram API refused the message")
+
+    # -- incoming ------------------------------------------------------------------------------
+
+    async def _handle(self, incoming: Incoming, update_id: int, on_new_message: OnNewMessage) -> None:
+        sender = PREFIX + incoming.chat_id
+        if incoming.callback_id:
+            await self.api.post("answerCallbackQuery", {"callback_query_id": incoming.callback_id})
+        if incoming.unreadable:
+            await self.send(sender, [Outgoing(unreadable_text(incoming.unreadable))])
+        if not incoming.text:
+            return
+        await self.api.post("sendChatAction", {"chat_id": incoming.chat_id, "action": "typing"})
+        reply = await run_turn(on_new_message, incoming.text, sender, self.name(), message_id=f"tg-{update_id}")
+        await self.send(sender, for_messaging_app(reply))
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        hook = Blueprint("telegram_webhook", __name__)
+
+        @hook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @hook.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            given = (request.headers.get("X-Telegram-Bot-Api-Secret-Token") or "").encode()
+            if not hmac.compare_digest(given, self.secret):
+                log.warning("Telegram webhook: refused an update without the right secret token")
+                return response.json({"error": "forbidden"}, status=403)
+            try:
+                update = json.loads(request.body or b"")
+            except (ValueError, UnicodeDecodeError):
+                return response.json({"error": "the body must be a JSON Telegram Update"}, status=400)
+            if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+                return response.json({"error": "not a Telegram Update (no update_id)"}, status=400)
+            update_id = update["update_id"]
+            incoming = parse_update(update, self.callbacks)
+            if incoming is None:
+                return response.json({"status": "ignored"})
+            if self.deliveries and not self.deliveries.claim("telegram", str(update_id)):
+                log.info("Telegram update %s delivered again: ignored", update_id)
+                return response.json({"status": "duplicate"})
+            self.background.start(self._handle(incoming, update_id, on_new_message), f"telegram update {update_id}")
+            return response.json({"status": "accepted"})
+
+        return hook
