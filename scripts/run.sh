@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the assistant: the action server (safety gate, retrieval, answers) and the Rasa server
-# (NLU, dialogue, REST and socket.io channels, SQLite tracker store by default).
+# (NLU, dialogue, channels: REST, web widget, Telegram and WhatsApp when configured; SQLite
+# tracker store by default).
 # Ctrl-C stops both. Ports and storage come from the settings (MESO_* variables, .env).
 #   scripts/run.sh            # after scripts/setup-env.sh and scripts/train.sh (make run does all three)
 set -euo pipefail
@@ -20,7 +21,9 @@ from core.settings import get_settings
 s = get_settings()
 for k, v in dict(HOST=s.bind_host, RASA_PORT=s.rasa_port, ACTION_PORT=s.action_port,
                  TOKEN=s.rasa_token or "", RUN_DIR=s.rasa_run_dir, LOGS=s.rasa_run_dir / "logs",
-                 MODEL=s.rasa_model_dir / "meso.tar.gz").items():
+                 MODEL=s.rasa_model_dir / "meso.tar.gz",
+                 CHANNELS=", ".join(["rest", "webchat"] + ["telegram"] * s.telegram_enabled
+                                    + ["whatsapp"] * s.whatsapp_enabled)).items():
     print(f"{k}={shlex.quote(str(v))}")
 PYEOF
 )" || die "the settings are invalid (see above)"
@@ -75,7 +78,7 @@ wait_http "http://127.0.0.1:$ACTION_PORT/health" "the action server" "${pids[0]}
 say "action server ready"
 wait_http "http://127.0.0.1:$RASA_PORT/webhooks/rest/" "Rasa" "${pids[1]}" "$LOGS/rasa.log"
 ready=$($PY -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$start" "$(date +%s.%N)")
-say "ready in ${ready} s. Chat: POST http://localhost:$RASA_PORT/webhooks/rest/webhook {\"sender\": \"me\", \"message\": \"Does it hurt?\", \"metadata\": {\"consent\": true}} (socket.io on the same port). Ctrl-C stops."
+say "ready in ${ready} s. Chat: POST http://localhost:$RASA_PORT/webhooks/rest/webhook {\"sender\": \"me\", \"message\": \"Does it hurt?\", \"metadata\": {\"consent\": true}} or open the web widget demo: http://localhost:$RASA_PORT/webhooks/webchat/demo. Channels: $CHANNELS. Ctrl-C stops."
 
 # Stay in the foreground until Ctrl-C or until one of the servers stops.
 while true; do

@@ -78,10 +78,7 @@ def parse_update(update: dict[str, Any], callbacks: dict[str, str]) -> Incoming 
     """The patient's message in a Telegram update; None for updates the assistant ignores."""
     query = update.get("callback_query")
     if isinstance(query, dict):
-        message = query.get("message") if isinstance(query.get("message"), dict) else {}
-        chat_info = message.get("chat") if isinstance(message.get("chat"), dict) else {}
-        sender = query.get("from") if isinstance(query.get("from"), dict) else {}
-        chat = chat_info.get("id") or sender.get("id")
+        chat = _dict(_dict(query.get("message")).get("chat")).get("id") or _dict(query.get("from")).get("id")
         if chat is None:
             return None
         data = str(query.get("data") or "")
@@ -101,6 +98,10 @@ def parse_update(update: dict[str, Any], callbacks: dict[str, str]) -> Incoming 
     kind = next((UNREADABLE[k] for k in UNREADABLE if k in message), "this kind of message")
     caption = message.get("caption")
     return Incoming(chat_id, text=patient_text(caption) if isinstance(caption, str) else None, unreadable=kind)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def patient_text(text: str) -> str:

@@ -55,6 +55,10 @@ class FakePlatforms:
                     fake.requests.append(record)
                 if record.method in fake.fail_paths:
                     self._reply(500, {"ok": False, "error_code": 500, "description": "fake failure"})
+                elif record.method == "getWebhookInfo":
+                    hooks = [r.body for r in fake.requests if r.method == "setWebhook"]
+                    info = {"url": hooks[-1]["url"] if hooks else "", "pending_update_count": 0}
+                    self._reply(200, {"ok": True, "result": info})
                 elif self.path.startswith("/telegram/"):
                     self._reply(
                         200, {"ok": True, "result": {"message_id": len(fake.requests), "date": int(time.time())}}
