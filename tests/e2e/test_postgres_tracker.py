@@ -12,7 +12,8 @@ import uuid
 
 import pytest
 
-from tests.e2e.conftest import meta_of, start_assistant
+from tests.e2e.conftest import channel_settings, meta_of, start_assistant
+from tests.e2e.test_telegram import Chat, post_update
 
 pytestmark = pytest.mark.slow
 PG = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-tA"]
@@ -23,7 +24,7 @@ def psql(sql: str, db: str = "postgres") -> str:
 
 
 @pytest.fixture(scope="module")
-def pg_assistant(tmp_path_factory):
+def pg_assistant(tmp_path_factory, platforms):
     if shutil.which("psql") is None:
         pytest.fail("psql is needed for the PostgreSQL tracker-store test")
     try:
@@ -36,6 +37,7 @@ def pg_assistant(tmp_path_factory):
         tmp_path_factory.mktemp("e2e-pg"),
         MESO_TRACKER_DB_URL=f"postgresql://postgres@127.0.0.1:5432/{db}",
         MESO_LOCK_STORE_URL="redis://127.0.0.1:6379/3",
+        **channel_settings(platforms),
     )
     try:
         yield next(servers), db
@@ -55,3 +57,21 @@ def test_conversation_is_stored_in_postgres(pg_assistant):
     metas = [((json.loads(r).get("data") or {}).get("custom") or {}).get("meta") for r in rows if r.strip()]
     kinds = [m["kind"] for m in metas if m]
     assert kinds == ["answer", "emergency"]
+
+
+def test_replayed_telegram_updates_are_remembered_in_postgres(pg_assistant, platforms):
+    """Replay protection lives in the shared database, so it holds across Rasa replicas."""
+    assistant, db = pg_assistant
+    chat = Chat(assistant, platforms)
+    update = chat.message(text="Hello there")
+    for _ in range(3):
+        status, _ = post_update(assistant, update)
+        assert status == 200
+    assert platforms.wait_for(platforms.telegram(chat.chat_id), settle=2.0)
+    users = psql(f"select count(*) from events where sender_id = '{chat.sender}' and type_name = 'user'", db)
+    assert users.strip() == "1"
+    claimed = psql(
+        f"select count(*) from channel_deliveries where channel = 'telegram' and delivery_id = '{update['update_id']}'",
+        db,
+    )
+    assert claimed.strip() == "1"
