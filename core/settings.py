@@ -79,6 +79,19 @@ class Settings(BaseSettings):
     channel_db_url: str | None = None
     """Where channels remember delivered update/message ids (replay protection); default: the tracker database."""
 
+    # Staff console (FastAPI, port 8000)
+    console_port: int = 8000
+    console_db_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'console.db'}"
+    """The console's own tables (users, sessions, reviews, tags, notes, audit log): sqlite:/// or postgresql://."""
+    console_session_minutes: int = 480
+    """A console login lasts this long (8 hours: one working day), then staff log in again."""
+    console_secure_cookies: bool | None = None
+    """Session cookie only over HTTPS; default: on in production, off in development (plain http://localhost)."""
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.env == "production" if self.console_secure_cookies is None else self.console_secure_cookies
+
     @property
     def telegram_enabled(self) -> bool:
         return bool(self.telegram_bot_token)
@@ -124,6 +137,10 @@ class Settings(BaseSettings):
                 raise ValueError("MESO_ENV=production needs MESO_RASA_TOKEN (at least 24 random characters).")
             if self.tracker_db_url.startswith("sqlite"):
                 raise ValueError("MESO_ENV=production needs MESO_TRACKER_DB_URL pointing at PostgreSQL, not SQLite.")
+            if self.console_db_url.startswith("sqlite"):
+                raise ValueError("MESO_ENV=production needs MESO_CONSOLE_DB_URL pointing at PostgreSQL, not SQLite.")
+            if self.console_secure_cookies is False:
+                raise ValueError("MESO_ENV=production refuses MESO_CONSOLE_SECURE_COOKIES=false (serve the console over HTTPS).")
         return self
 
 

@@ -93,4 +93,15 @@ def test_production_refuses_unsafe_defaults(tmp_path):
         Settings(env="production", clinic_file=clinic)
     with pytest.raises(ValueError, match="PostgreSQL"):
         Settings(env="production", clinic_file=clinic, rasa_token="x" * 32)
-    Settings(env="production", clinic_file=clinic, rasa_token="x" * 32, tracker_db_url="postgresql://u@h/db")
+    with pytest.raises(ValueError, match="MESO_CONSOLE_DB_URL"):
+        Settings(env="production", clinic_file=clinic, rasa_token="x" * 32, tracker_db_url="postgresql://u@h/db")
+    safe = Settings(
+        env="production",
+        clinic_file=clinic,
+        rasa_token="x" * 32,
+        tracker_db_url="postgresql://u@h/db",
+        console_db_url="postgresql://u@h/console",
+    )
+    assert safe.secure_cookies
+    with pytest.raises(ValueError, match="SECURE_COOKIES"):
+        Settings(**{**safe.model_dump(), "console_secure_cookies": False})

@@ -1,0 +1,70 @@
+"""Staff console commands.
+
+python -m console serve                          # the console on MESO_CONSOLE_PORT (8000)
+python -m console create-admin USERNAME          # asks for the password twice
+python -m console create-user USERNAME --role clinician [--password-stdin]
+python -m console migrate                        # bring the console's tables up to date
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from core.settings import get_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m console", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the console")
+    sub.add_parser("migrate", help="apply the database migrations")
+    for name in ("create-admin", "create-user"):
+        cmd = sub.add_parser(name, help=f"{name.replace('-', ' ')} (password asked, or read from stdin)")
+        cmd.add_argument("username")
+        if name == "create-user":
+            cmd.add_argument("--role", choices=["clinician", "reviewer", "admin"], required=True)
+        cmd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    args = parser.parse_args(argv)
+    try:
+        settings = get_settings()
+    except ValueError as exc:
+        print(f"error: invalid settings: {exc}", file=sys.stderr)
+        return 1
+
+    if args.command == "serve":
+        import uvicorn
+
+        from console.app import create_app
+
+        uvicorn.run(create_app(settings), host=settings.bind_host, port=settings.console_port, log_level="info")
+        return 0
+    if args.command == "migrate":
+        from console.db import migrate
+
+        migrate(settings.console_db_url)
+        print("console database is up to date")
+        return 0
+
+    from console.users_cli import UserError, create_user
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {args.username}: ")
+        if getpass.getpass("again: ") != password:
+            print("error: the passwords differ", file=sys.stderr)
+            return 1
+    role = "admin" if args.command == "create-admin" else args.role
+    try:
+        user = create_user(settings.console_db_url, args.username, password, role)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"created {user.role} {user.username!r}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

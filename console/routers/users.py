@@ -1,0 +1,67 @@
+"""Staff accounts (admins only)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, HTTPException, Request, status
+from sqlalchemy import delete, select
+
+from console import audit
+from console.deps import DB, Admin, client_ip
+from console.models import LoginSession, User
+from console.schemas import Problem, UserIn, UserOut, UserPatch
+from console.security import hash_password, password_problem
+
+router = APIRouter(prefix="/api/users", tags=["users"], responses={401: {"model": Problem}, 403: {"model": Problem}})
+
+
+@router.get("", response_model=list[UserOut])
+def list_users(staff: Admin, db: DB) -> list[User]:
+    return list(db.scalars(select(User).order_by(User.username)))
+
+
+@router.post("", response_model=UserOut, status_code=201, responses={409: {"model": Problem}, 422: {"model": Problem}})
+def create_user(body: UserIn, staff: Admin, request: Request, db: DB) -> User:
+    problem = password_problem(body.password, body.username)
+    if problem:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, problem)
+    if db.scalars(select(User).where(User.username == body.username)).first():
+        raise HTTPException(status.HTTP_409_CONFLICT, f"the username {body.username!r} is taken")
+    user = User(
+        username=body.username,
+        password_hash=hash_password(body.password),
+        role=body.role,
+        active=True,
+        failed_logins=0,
+        created_at=datetime.now(UTC),
+    )
+    db.add(user)
+    db.commit()
+    audit.record(db, "user_create", staff.username, body.username, client_ip(request), role=body.role)
+    return user
+
+
+@router.patch("/{user_id}", response_model=UserOut, responses={404: {"model": Problem}, 422: {"model": Problem}})
+def update_user(user_id: int, body: UserPatch, staff: Admin, request: Request, db: DB) -> User:
+    user = db.get(User, user_id)
+    if user is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such user")
+    if user.id == staff.user.id and (body.active is False or (body.role and body.role != "admin")):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "you cannot disable or demote your own account")
+    changes: dict[str, object] = {}
+    if body.role is not None:
+        user.role = changes["role"] = body.role
+    if body.active is not None:
+        user.active = changes["active"] = body.active
+    if body.password is not None:
+        problem = password_problem(body.password, user.username)
+        if problem:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, problem)
+        user.password_hash = hash_password(body.password)
+        changes["password"] = "changed"
+    if body.active is False or body.password is not None or body.role is not None:
+        db.execute(delete(LoginSession).where(LoginSession.user_id == user.id))  # log them out everywhere
+    db.commit()
+    audit.record(db, "user_update", staff.username, user.username, client_ip(request), **changes)
+    return user

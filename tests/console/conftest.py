@@ -1,0 +1,63 @@
+"""Console API tests on a real database: SQLite always, and the local PostgreSQL (which must be
+reachable: on CI these run, they do not skip)."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+
+from console.app import create_app
+from console.users_cli import create_user
+from core.settings import Settings
+
+PG = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-tA", "-d", "postgres", "-c"]
+PASSWORD = "a long enough passphrase"
+
+
+def psql(sql: str) -> None:
+    subprocess.run([*PG, sql], capture_output=True, text=True, check=True, timeout=30)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'console.db'}"
+        return
+    name = f"meso_console_{uuid.uuid4().hex[:8]}"
+    try:
+        psql(f"create database {name}")
+    except (OSError, subprocess.CalledProcessError) as exc:
+        pytest.fail(f"the local PostgreSQL (127.0.0.1:5432, user postgres) is needed: {exc}")
+    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    from console.db import session_factory
+
+    session_factory(f"postgresql://postgres@127.0.0.1:5432/{name}").kw["bind"].dispose()
+    psql(f"drop database if exists {name} with (force)")
+
+
+@dataclass
+class Console:
+    client: TestClient
+    settings: Settings
+
+    def login(self, username: str, password: str = PASSWORD) -> dict:
+        response = self.client.post("/api/auth/login", json={"username": username, "password": password})
+        assert response.status_code == 200, response.text
+        self.client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+        return response.json()
+
+    def as_new_client(self) -> TestClient:
+        return TestClient(self.client.app)
+
+
+@pytest.fixture()
+def console(db_url, tmp_path) -> Console:
+    settings = Settings(console_db_url=db_url, tracker_db_url=f"sqlite:///{tmp_path / 'tracker.db'}")
+    app = create_app(settings)
+    for username, role in (("ada", "admin"), ("rita", "reviewer"), ("cleo", "clinician")):
+        create_user(db_url, username, PASSWORD, role)
+    return Console(TestClient(app), settings)
