@@ -192,7 +192,13 @@ class WebChatInput(InputChannel):
             if (reply.meta or {}).get("reason") == "channel_fallback":
                 # the dialogue failed, so the reply is not in the conversation: send it as it is
                 result["messages"] += [
-                    {"id": f"fallback-{i}", "role": "bot", "text": m.text, "buttons": [], "kind": reply.kind}
+                    {
+                        "id": f"fallback-{result['cursor']}-{i}",
+                        "role": "bot",
+                        "text": m.text,
+                        "buttons": [],
+                        "kind": reply.kind,
+                    }
                     for i, m in enumerate(reply.messages)
                 ]
             result["kind"] = reply.kind if reply.kind in STYLED_KINDS else None

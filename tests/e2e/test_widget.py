@@ -1,0 +1,533 @@
+"""The web chat widget in a real browser (Debian's Chromium, driven by Playwright) against the real
+servers: what a patient notices, from the consent notice to an emergency reply, a reload, a live staff
+reply, keyboard-only use, a 360 px phone, the typing indicator, a lost connection, and an embedding on
+another origin under hostile page CSS. Screenshots go to test-artifacts/widget/."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright
+
+from core.settings import PROJECT_ROOT
+from knowledge.render import DISCLAIMER
+from tests.e2e.conftest import TOKEN
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "widget"
+TURN = 30_000  # ms: one message through the real dialogue, with room for a slow machine
+LAUNCHER = "Questions? Chat with us"
+HANDOFF_STATE = "A clinician will reply here."
+
+# What a patient might type (our own wording, not from the evaluation set)
+GENERAL_QUESTION = "Do the needle pricks hurt a lot?"
+VAGUE_MESSAGE = "face stuff"
+PERSONAL_QUESTION = "I take warfarin every day for my heart, can I still get the face treatment?"
+WARNING_SIGNS = "Since this morning's injections my tongue feels swollen and I'm struggling to breathe"
+
+# Everything with text in the widget, for the contrast check.
+TEXT_SELECTORS = [
+    ".title",
+    ".subtitle",
+    ".msg.user p",
+    ".msg.bot p",
+    ".disclaimer",
+    ".msg.staff p",
+    ".who",
+    ".urgent-head",
+    ".kind-emergency p",
+    ".handoff-banner",
+    ".footer a",
+    ".plain-btn",
+    ".send",
+    ".option",
+    ".input",
+]
+
+SESSION_ID_JS = """() => {
+  const key = Object.keys(localStorage).find((k) => k.startsWith("meso-webchat:"));
+  return key ? (JSON.parse(localStorage.getItem(key)) || {}).session_id || null : null;
+}"""
+
+# Text / background contrast of what the widget shows (WCAG 2.1 relative luminance).
+CONTRAST_JS = """(selectors) => {
+  const root = document.querySelector("meso-chat-widget").shadowRoot;
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const background = (el) => {
+    for (let n = el; n && n.nodeType === 1; n = n.parentNode instanceof ShadowRoot ? n.parentNode.host : n.parentNode) {
+      const c = rgb(getComputedStyle(n).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] === 1)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const out = [];
+  for (const sel of selectors) {
+    for (const el of root.querySelectorAll(sel)) {
+      if (!el.getClientRects().length || el.disabled) continue;
+      const fg = rgb(getComputedStyle(el).color).slice(0, 3), bg = background(el);
+      const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+      out.push({ sel, text: (el.textContent || "").slice(0, 40), ratio: (a + 0.05) / (b + 0.05) });
+    }
+  }
+  return out;
+}"""
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"the widget tests need Debian's Chromium at {CHROMIUM}: install it (apt-get install chromium)")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, assistant) -> Iterator[Page]:
+    """A fresh browser profile (its own localStorage) per test; fails on any script error in the page."""
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(TURN)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert not errors, f"script errors in the page: {errors}"
+
+
+def demo_url(assistant) -> str:
+    return assistant.url + "/webhooks/webchat/demo"
+
+
+def server_config(assistant) -> dict[str, Any]:
+    with urllib.request.urlopen(assistant.url + "/webhooks/webchat/config", timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+# ---------------------------------------------------------------- what the patient sees and does
+
+
+def launcher(page: Page) -> Locator:
+    return page.get_by_role("button", name=LAUNCHER)
+
+
+def dialog(page: Page) -> Locator:
+    return page.get_by_role("dialog")
+
+
+def message_box(page: Page) -> Locator:
+    return page.get_by_role("textbox", name="Your message")
+
+
+def assistant_messages(page: Page) -> Locator:
+    return page.locator(".msg.bot, .msg.staff")
+
+
+def open_and_agree(page: Page) -> None:
+    launcher(page).click()
+    expect(dialog(page)).to_be_visible()
+    page.get_by_role("button", name="I agree, start the chat").click()
+    expect(message_box(page)).to_be_focused()
+
+
+def wait_for_reply(page: Page, before: int) -> Locator:
+    """Waits until nothing is left unsent and a new assistant message arrived; returns the last one."""
+    expect(page.locator(".outgoing")).to_have_count(0, timeout=TURN)
+    expect(page.get_by_text("The assistant is typing…")).to_be_hidden()
+    messages = assistant_messages(page)
+    expect(messages).not_to_have_count(before)
+    return messages.nth(messages.count() - 1)  # pinned: `.last` would move on with the conversation
+
+
+def ask(page: Page, text: str) -> Locator:
+    before = assistant_messages(page).count()
+    message_box(page).fill(text)
+    message_box(page).press("Enter")
+    return wait_for_reply(page, before)
+
+
+def staff_reply(assistant, session_id: str, text: str) -> None:
+    req = urllib.request.Request(
+        assistant.url + "/webhooks/staff/reply",
+        data=json.dumps({"sender_id": f"web-{session_id}", "text": text, "author": "dr.widget"}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        assert resp.status == 200
+
+
+def user_events(assistant, session_id: str) -> list[dict[str, Any]]:
+    return [e for e in assistant.tracker(f"web-{session_id}")["events"] if e["event"] == "user"]
+
+
+def low_contrast(page: Page, selectors: list[str]) -> list[dict[str, Any]]:
+    checked = page.evaluate(CONTRAST_JS, selectors)
+    assert checked, "nothing to check"
+    return [c for c in checked if c["ratio"] < 4.5]
+
+
+# ---------------------------------------------------------------- tests
+
+
+def test_patient_conversation_from_consent_to_emergency(page: Page, assistant):
+    config = server_config(assistant)
+    urls: list[str] = []
+    posts: list[dict[str, Any]] = []
+    page.on("request", lambda r: urls.append(r.url))
+    page.on("request", lambda r: posts.append(r.post_data_json) if r.method == "POST" else None)
+
+    # Before agreeing: a privacy notice, no message box, nothing sent or stored.
+    page.goto(demo_url(assistant))
+    expect(page).to_have_title(re.compile("Example Skin Clinic"))
+    expect(launcher(page)).to_have_attribute("aria-expanded", "false")
+    launcher(page).click()
+    expect(launcher(page)).to_have_attribute("aria-expanded", "true")
+    expect(dialog(page)).to_be_visible()
+    expect(dialog(page)).to_contain_text("Before we start")
+    expect(dialog(page)).to_contain_text(config["clinic_name"])
+    expect(dialog(page)).to_contain_text(config["emergency_number"])
+    expect(page.get_by_role("link", name="Read our privacy notice")).to_have_attribute("href", config["privacy_url"])
+    expect(message_box(page)).to_be_hidden()
+    shot(page, "01-consent-notice")
+    assert not [u for u in urls if "/webchat/webhook" in u or "/webchat/history" in u], urls
+    assert page.evaluate(SESSION_ID_JS) is None
+
+    page.get_by_role("button", name="I agree, start the chat").click()
+    expect(message_box(page)).to_be_focused()
+    session_id = page.evaluate(SESSION_ID_JS)
+    assert session_id and 16 <= len(session_id) <= 64
+    assert user_events(assistant, session_id) == []  # agreeing alone sends nothing
+
+    # A general question: an answer with the disclaimer.
+    answer = ask(page, GENERAL_QUESTION)
+    expect(page.locator(".msg.user").last).to_have_text(f"You: {GENERAL_QUESTION}")
+    expect(answer).to_contain_text(DISCLAIMER)
+    expect(answer.locator(".disclaimer")).to_have_text(DISCLAIMER)
+    shot(page, "02-answer-with-disclaimer")
+
+    # Something vague: clarifying options as buttons; choosing one gives an answer.
+    clarify = ask(page, VAGUE_MESSAGE)
+    options = clarify.get_by_role("group", name="Choose an option").get_by_role("button")
+    expect(options.first).to_be_visible()
+    assert options.count() >= 2
+    chosen = next(o for o in options.all() if "person" not in o.inner_text().lower())
+    title = chosen.inner_text()
+    shot(page, "03-clarifying-options")
+    before = assistant_messages(page).count()
+    chosen.click()
+    topic_answer = wait_for_reply(page, before)
+    expect(page.locator(".msg.user").last).to_have_text(f"You: {title}")  # the title, never the payload
+    expect(topic_answer).to_contain_text(DISCLAIMER)
+    expect(options.first).to_be_disabled()  # an answered question's options are spent
+
+    # A personal medical question: handed to a clinician, and the page says so.
+    handoff = ask(page, PERSONAL_QUESTION)
+    expect(handoff).to_contain_text("clinician")
+    banner = page.get_by_role("status").filter(has_text=HANDOFF_STATE)
+    expect(banner).to_be_visible()
+    shot(page, "04-handoff")
+
+    # Reload: the conversation and the handoff state are still there, with no new consent notice.
+    page.reload()
+    expect(dialog(page)).to_be_visible()
+    expect(page.get_by_role("log")).to_contain_text(GENERAL_QUESTION)
+    expect(page.get_by_role("log")).to_contain_text(PERSONAL_QUESTION)
+    expect(page.get_by_role("log")).to_contain_text(title)
+    expect(page.get_by_role("status").filter(has_text=HANDOFF_STATE)).to_be_visible()
+    expect(page.get_by_text("Before we start")).to_be_hidden()
+    assert page.evaluate(SESSION_ID_JS) == session_id
+    assert page.locator(".msg.user").count() == 4  # each message once
+    shot(page, "05-after-reload")
+
+    # A clinician answers from the staff side: the reply shows up by itself.
+    staff_text = "Hello, this is Dr Widget from the clinic. Please pause before booking; I will call you today."
+    staff_reply(assistant, session_id, staff_text)
+    staff = page.locator(".msg.staff")
+    expect(staff).to_have_count(1, timeout=15_000)
+    expect(staff).to_contain_text(staff_text)
+    expect(staff).to_contain_text("Clinic team")
+    shot(page, "06-staff-reply")
+
+    # With the chat closed, a second staff reply shows as a count on the launcher.
+    page.get_by_role("button", name="Close chat").click()
+    expect(dialog(page)).to_be_hidden()
+    staff_reply(assistant, session_id, "One more thing: please bring a list of your medicines.")
+    expect(page.get_by_role("button", name=f"{LAUNCHER} (1 new message)")).to_be_visible(timeout=15_000)
+    shot(page, "06b-unread-badge")
+    launcher(page).click()
+    expect(staff).to_have_count(2)
+
+    # Warning signs: an alert that cannot be missed, with the emergency number.
+    ask(page, WARNING_SIGNS)
+    alert = page.get_by_role("alert")
+    expect(alert).to_have_count(1)
+    expect(alert).to_contain_text("Urgent")
+    expect(alert).to_contain_text(config["emergency_number"])
+    style = alert.evaluate(
+        "(el) => { const s = getComputedStyle(el); return {width: parseFloat(s.borderTopWidth), color: s.borderTopColor}; }"
+    )
+    red, green, blue = (int(v) for v in style["color"][4:-1].split(",")[:3])
+    assert style["width"] >= 3 and red > 150 and green < 60 and blue < 60, style
+    shot(page, "07-emergency")
+
+    # Every message went out with the patient's consent; the internal reply metadata never arrived.
+    assert posts and all(p["consent"] is True and p["session_id"] == session_id for p in posts)
+    assert "passage_ids" not in dialog(page).inner_text()
+    assert not low_contrast(page, TEXT_SELECTORS)
+
+
+def test_keyboard_only(page: Page, assistant):
+    page.goto(demo_url(assistant))
+
+    def tab_to(target: Locator, backwards: bool = False, limit: int = 40) -> None:
+        for _ in range(limit):
+            page.keyboard.press("Shift+Tab" if backwards else "Tab")
+            if target.evaluate("(el) => el.getRootNode().activeElement === el"):
+                outline = target.evaluate(
+                    "(el) => getComputedStyle(el).outlineStyle + ' ' + getComputedStyle(el).outlineWidth"
+                )
+                assert not outline.startswith("none") and float(outline.split()[1][:-2]) >= 2, outline
+                return
+        raise AssertionError(f"{target} is not reachable with the keyboard")
+
+    # The launcher is a real button; Enter opens the panel and moves focus into it.
+    tab_to(launcher(page))
+    page.keyboard.press("Enter")
+    expect(dialog(page)).to_be_visible()
+    expect(launcher(page)).to_have_attribute("aria-expanded", "true")
+    assert dialog(page).evaluate("(el) => el.contains(el.getRootNode().activeElement)")
+    # Escape closes and gives focus back to the launcher.
+    page.keyboard.press("Escape")
+    expect(dialog(page)).to_be_hidden()
+    expect(launcher(page)).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(dialog(page)).to_be_visible()
+
+    # Logical order: privacy link, then the consent buttons; Enter agrees and puts focus in the message box.
+    tab_to(page.get_by_role("link", name="Read our privacy notice"), limit=3)
+    tab_to(page.get_by_role("button", name="I agree, start the chat"), limit=2)
+    page.keyboard.press("Enter")
+    expect(message_box(page)).to_be_focused()
+    before = assistant_messages(page).count()
+    page.keyboard.type(VAGUE_MESSAGE)
+    page.keyboard.press("Enter")
+    clarify = wait_for_reply(page, before)
+    options = clarify.get_by_role("button")
+    expect(options.first).to_be_visible()
+
+    # From the message box, back to the first option; Enter chooses it and focus returns to the box.
+    tab_to(options.first, backwards=True, limit=12)
+    title = options.first.inner_text()
+    before = assistant_messages(page).count()
+    page.keyboard.press("Enter")
+    expect(message_box(page)).to_be_focused()
+    wait_for_reply(page, before)
+    expect(page.locator(".msg.user").last).to_have_text(f"You: {title}")
+    shot(page, "08-keyboard")
+
+    # The close button is reachable too, and Escape from the message box closes the chat.
+    tab_to(page.get_by_role("button", name="Close chat"), backwards=True, limit=30)
+    tab_to(message_box(page), limit=30)
+    page.keyboard.press("Escape")
+    expect(dialog(page)).to_be_hidden()
+    expect(launcher(page)).to_be_focused()
+    expect(launcher(page)).to_have_attribute("aria-expanded", "false")
+
+
+def test_no_thanks_keeps_the_chat_off(page: Page, assistant):
+    config = server_config(assistant)
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url))
+    page.goto(demo_url(assistant))
+    launcher(page).click()
+    page.get_by_role("button", name="No thanks").click()
+    note = page.get_by_text("No problem: nothing has been sent.")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text(config["phone"])  # another way to reach the clinic
+    expect(message_box(page)).to_be_hidden()
+    shot(page, "14-no-thanks")
+    # Remembered after a reload; nothing was sent or stored.
+    page.reload()
+    if launcher(page).get_attribute("aria-expanded") == "false":
+        launcher(page).click()
+    expect(note).to_be_visible()
+    expect(message_box(page)).to_be_hidden()
+    assert page.evaluate(SESSION_ID_JS) is None
+    assert not [u for u in urls if "/webchat/webhook" in u or "/webchat/history" in u], urls
+    # The patient can change their mind.
+    page.get_by_role("button", name="Show the privacy notice again").click()
+    expect(page.get_by_role("button", name="I agree, start the chat")).to_be_visible()
+
+
+def test_phone_360px_wide(browser: Browser, assistant):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    context.set_default_timeout(TURN)
+    page = context.new_page()
+    try:
+        page.goto(demo_url(assistant))
+        box = launcher(page).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360 and box["height"] >= 44
+        launcher(page).tap()
+        expect(dialog(page)).to_be_visible()
+        panel = dialog(page).bounding_box()
+        assert panel == {"x": 0, "y": 0, "width": 360, "height": 740}, panel  # full screen on a phone
+        page.get_by_role("button", name="I agree, start the chat").tap()
+        long_word = "mesotherapy" * 12  # one long unbroken word must wrap, not scroll sideways
+        ask(page, f"{long_word} how long does the redness last afterwards?")
+        overflow = dialog(page).evaluate(
+            """(panel) => [panel, ...panel.querySelectorAll('*')]
+                .filter((el) => el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'hidden'
+                                && el.clientWidth > 0)
+                .map((el) => el.className || el.tagName)"""
+        )
+        assert overflow == [], overflow
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        for button in dialog(page).get_by_role("button").all():
+            if button.is_visible():
+                b = button.bounding_box()
+                assert b and b["width"] >= 44 and b["height"] >= 44, (button.inner_text(), b)
+                assert b["x"] >= 0 and b["x"] + b["width"] <= 360
+        shot(page, "09-phone-360px")
+    finally:
+        context.close()
+
+
+def test_typing_indicator_and_lost_connection(page: Page, assistant):
+    page.goto(demo_url(assistant))
+    open_and_agree(page)
+
+    # While the reply is on its way, a typing indicator shows.
+    held: list[Route] = []
+    page.route("**/webhooks/webchat/webhook", lambda route: held.append(route))
+    message_box(page).fill(GENERAL_QUESTION)
+    message_box(page).press("Enter")
+    expect(page.get_by_text("The assistant is typing…")).to_be_visible()
+    expect(page.locator(".outgoing")).to_contain_text("Sending…")
+    shot(page, "10-typing")
+    assert len(held) == 1
+    held[0].continue_()
+    page.unroute("**/webhooks/webchat/webhook")
+    expect(page.get_by_text("The assistant is typing…")).to_be_hidden()
+    expect(assistant_messages(page).last).to_contain_text(DISCLAIMER)
+
+    # The server becomes unreachable: the patient is told, and the message waits with a Retry button.
+    with page.expect_response("**/webhooks/webchat/history?*"):  # right after a poll, so the message fails first
+        pass
+    page.route("**/webhooks/webchat/**", lambda route: route.abort("internetdisconnected"))
+    lost_message = "How soon can I wear make-up again afterwards?"
+    message_box(page).fill(lost_message)
+    message_box(page).press("Enter")
+    expect(page.get_by_text("Connection lost, reconnecting…")).to_be_visible()
+    failed = page.locator(".outgoing.failed")
+    expect(failed).to_contain_text(lost_message)
+    retry = failed.get_by_role("button", name="Retry", exact=False)
+    expect(retry).to_be_visible()
+    shot(page, "11-connection-lost")
+
+    # The connection comes back by itself (retries with backoff); Retry then sends the kept message.
+    page.unroute("**/webhooks/webchat/**")
+    expect(page.get_by_text("Reconnected")).to_be_visible(timeout=20_000)
+    expect(page.get_by_text("Connection lost, reconnecting…")).to_be_hidden()
+    before = assistant_messages(page).count()
+    retry.click()
+    wait_for_reply(page, before)
+    expect(page.locator(".msg.user").filter(has_text=lost_message)).to_have_count(1)
+    expect(assistant_messages(page).last).to_contain_text(DISCLAIMER)
+    shot(page, "12-reconnected")
+
+
+class _ClinicSite(BaseHTTPRequestHandler):
+    html = b""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.end_headers()
+        self.wfile.write(self.html)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+HOSTILE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Another clinic</title>
+<style>
+  html { font-size: 8px; }
+  * { color: #ff00ff !important; font-family: "Comic Sans MS", cursive !important; letter-spacing: .3em; }
+  button { background: lime !important; font-size: 40px !important; padding: 40px !important; border-radius: 0 !important; }
+  p, h2, h3, section, textarea { display: none !important; }
+  div { position: static !important; width: 10px !important; }
+  meso-chat-widget { display: none; }
+</style></head>
+<body><h1>Riverside Aesthetics</h1><p>Our own page styles are very opinionated.</p>
+<script src="{server}/webhooks/webchat/widget.js" data-server="{server}" data-clinic-name="Riverside Aesthetics (test)"
+        data-privacy-url="https://riverside.example/privacy" data-primary-color="#f5c518" data-position="left"></script>
+</body></html>"""
+
+
+def test_embedded_on_another_site_with_hostile_css(page: Page, assistant):
+    _ClinicSite.html = HOSTILE_PAGE.replace("{server}", assistant.url).encode()
+    site = ThreadingHTTPServer(("127.0.0.1", 0), _ClinicSite)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    try:
+        # localhost vs 127.0.0.1: a different origin from the assistant's, as on a clinic's own website
+        page.goto(f"http://localhost:{site.server_address[1]}/")
+        box = launcher(page).bounding_box()
+        assert box and box["x"] < 100  # data-position="left"
+        # a light brand colour gets dark text, so the launcher stays readable
+        colours = launcher(page).evaluate("(el) => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color]")
+        assert colours == ["rgb(245, 197, 24)", "rgb(17, 17, 17)"], colours
+        launcher(page).click()
+        expect(dialog(page)).to_be_visible()
+        expect(page.get_by_role("heading", name="Riverside Aesthetics (test)")).to_be_visible()
+        expect(page.get_by_role("link", name="Read our privacy notice")).to_have_attribute(
+            "href", "https://riverside.example/privacy"
+        )
+        page.get_by_role("button", name="I agree, start the chat").click()
+        # patient text is text, never markup
+        sneaky = 'How many <b>sessions</b> will I need? <img src=x onerror="window.__pwned = 1">'
+        answer = ask(page, sneaky)  # the reply itself shows the cross-origin requests work
+        expect(page.locator(".msg.user").last).to_have_text(f"You: {sneaky}")
+        expect(answer).to_contain_text("Assistant: ")
+        assert (
+            page.evaluate("document.querySelector('meso-chat-widget').shadowRoot.querySelectorAll('img, b').length")
+            == 0
+        )
+        assert page.evaluate("window.__pwned") is None
+        assert not low_contrast(page, [".launcher", ".title", ".msg.user p", ".msg.bot p", ".send", ".footer a"])
+        send = page.get_by_role("button", name="Send").bounding_box()
+        assert send and send["height"] < 80  # the page's `button { padding: 40px }` did not get in
+        shot(page, "13-other-site-hostile-css")
+    finally:
+        site.shutdown()
+        site.server_close()
