@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ROLES = ("clinician", "reviewer", "admin")
@@ -79,3 +79,31 @@ class Note(Base):
     author: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Conversation(Base):
+    """One conversation as the list shows it (derived from the tracker store by console/sync.py)."""
+
+    __tablename__ = "console_conversations"
+
+    sender_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    last_user_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    user_messages: Mapped[int] = mapped_column(Integer, default=0)
+    kinds: Mapped[str] = mapped_column(String(255), default=",")
+    """Every reply kind seen, comma-delimited on both sides (",answer,handoff,")."""
+    handoff: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    """Waiting for staff right now."""
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    low_confidence: Mapped[bool] = mapped_column(Boolean, default=False)
+    preview: Mapped[str] = mapped_column(String(200), default="")
+    search_text: Mapped[str] = mapped_column(Text, default="")
+
+
+class SyncState(Base):
+    __tablename__ = "console_sync_state"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)

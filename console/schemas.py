@@ -67,3 +67,40 @@ class Page(BaseModel, Generic[T]):
 
 class Problem(BaseModel):
     detail: str
+
+
+Kind = Literal["handoff", "emergency", "clarify", "out_of_scope", "low_confidence", "answer", "booking"]
+
+
+class ConversationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    sender_id: str
+    channel: str
+    started_at: datetime
+    last_at: datetime
+    user_messages: int
+    kinds: list[str]
+    handoff: bool
+    emergency: bool
+    low_confidence: bool
+    preview: str
+    reviewed: bool
+    tags: list[str]
+
+
+class MessageOut(BaseModel):
+    event_id: int
+    at: datetime
+    role: Literal["patient", "bot", "staff"]
+    text: str
+    buttons: list[str] = []
+    meta: dict[str, object] | None = Field(
+        default=None, description="the reply metadata of the bot's turn (CONTRACT.md)"
+    )
+    author: str | None = None
+
+
+class TranscriptOut(BaseModel):
+    conversation: ConversationOut
+    messages: list[MessageOut]

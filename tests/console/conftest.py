@@ -56,8 +56,48 @@ class Console:
 
 @pytest.fixture()
 def console(db_url, tmp_path) -> Console:
-    settings = Settings(console_db_url=db_url, tracker_db_url=f"sqlite:///{tmp_path / 'tracker.db'}")
+    # the console's tables beside Rasa's events table, in the same database
+    settings = Settings(console_db_url=db_url, tracker_db_url=db_url)
     app = create_app(settings)
     for username, role in (("ada", "admin"), ("rita", "reviewer"), ("cleo", "clinician")):
         create_user(db_url, username, PASSWORD, role)
     return Console(TestClient(app), settings)
+
+
+class Tracker:
+    """Writes Rasa-shaped events into the tracker store's `events` table, as Rasa's SQL store does."""
+
+    def __init__(self, url: str) -> None:
+        from console.tracker_store import events, metadata, tracker_engine
+
+        self.engine, self.events = tracker_engine(url), events
+        metadata.create_all(self.engine)
+        self.clock = 1_790_000_000.0
+
+    def add(self, sender: str, type_name: str, at: float | None = None, **data) -> None:
+        import json
+
+        self.clock = at if at is not None else self.clock + 1
+        with self.engine.begin() as conn:
+            conn.execute(
+                self.events.insert().values(
+                    sender_id=sender,
+                    type_name=type_name,
+                    timestamp=self.clock,
+                    data=json.dumps({"event": type_name, "timestamp": self.clock, **data}),
+                )
+            )
+
+    def turn(self, sender: str, text: str, reply: str, kind: str = "answer", channel: str = "rest", **meta) -> None:
+        self.add(sender, "user", text=text, input_channel=channel, parse_data={"intent": {"name": "ask_question"}})
+        self.add(sender, "bot", text=reply, data={"buttons": None})
+        full = {"kind": kind, "topics": [], "passage_ids": [], "confidence": 0.9, "disclaimer": True, "handoff": False}
+        full.update(meta)
+        self.add(sender, "bot", text=None, data={"custom": {"meta": full}})
+        if full["handoff"]:
+            self.add(sender, "slot", name="handoff", value=True)
+
+
+@pytest.fixture()
+def tracker(console) -> Tracker:
+    return Tracker(console.settings.tracker_db_url)

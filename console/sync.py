@@ -1,0 +1,103 @@
+"""Keeps the conversation index (console_conversations) in step with Rasa's tracker store: reads
+only the events added since the last run (by event id), so it is cheap to call before every list."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from console.models import Conversation, SyncState
+from console.tracker_store import StoredEvent, events_after
+
+LOW_CONFIDENCE = 0.6
+CHANNEL_PREFIXES = {"tg-": "telegram", "wa-": "whatsapp", "web-": "webchat"}
+SEARCH_LIMIT = 20_000
+
+
+def _when(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp or 0.0, UTC)
+
+
+def _channel(sender_id: str, event: StoredEvent | None) -> str:
+    if event is not None and event.data.get("input_channel"):
+        return str(event.data["input_channel"])[:32]
+    return next((name for prefix, name in CHANNEL_PREFIXES.items() if sender_id.startswith(prefix)), "rest")
+
+
+def apply(row: Conversation, event: StoredEvent) -> None:
+    """Folds one tracker event into the conversation's row."""
+    row.last_at = max(_aware(row.last_at), _when(event.timestamp))
+    data = event.data
+    if event.type_name == "user":
+        row.user_messages = (row.user_messages or 0) + 1
+        row.last_user_at = _when(event.timestamp)
+        row.channel = _channel(row.sender_id, event)
+        text = str(data.get("text") or "")
+        if text and not text.startswith("/"):
+            if not row.preview:
+                row.preview = text[:200]
+            if len(row.search_text or "") < SEARCH_LIMIT:
+                row.search_text = ((row.search_text or "") + "\n" + text.lower())[:SEARCH_LIMIT]
+    elif event.type_name == "bot":
+        meta = ((data.get("data") or {}).get("custom") or {}).get("meta")
+        if isinstance(meta, dict) and meta.get("kind"):
+            kind = str(meta["kind"])
+            if f",{kind}," not in row.kinds:
+                row.kinds = f"{row.kinds}{kind},"[:255]
+            if kind == "emergency":
+                row.emergency = True
+            confidence = meta.get("confidence")
+            if kind == "clarify" or (
+                kind == "answer" and isinstance(confidence, int | float) and confidence < LOW_CONFIDENCE
+            ):
+                row.low_confidence = True
+    elif event.type_name == "slot" and data.get("name") == "handoff":
+        row.handoff = bool(data.get("value"))
+
+
+def _aware(value: datetime | None) -> datetime:
+    if value is None:
+        return datetime.fromtimestamp(0, UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def sync(db: Session, tracker_url: str, batch: int = 5000) -> int:
+    """Indexes every event added since the last call; returns how many were read."""
+    state = db.get(SyncState, "last_event_id") or SyncState(name="last_event_id", value=0)
+    total = 0
+    while True:
+        new = events_after(tracker_url, state.value, batch)
+        if not new:
+            break
+        by_sender: dict[str, list[StoredEvent]] = defaultdict(list)
+        for event in new:
+            by_sender[event.sender_id].append(event)
+        for sender_id, events in by_sender.items():
+            row = db.get(Conversation, sender_id)
+            if row is None:
+                first_user = next((e for e in events if e.type_name == "user"), None)
+                row = Conversation(
+                    sender_id=sender_id,
+                    channel=_channel(sender_id, first_user),
+                    started_at=_when(events[0].timestamp),
+                    last_at=_when(events[0].timestamp),
+                    user_messages=0,
+                    kinds=",",
+                    handoff=False,
+                    emergency=False,
+                    low_confidence=False,
+                    preview="",
+                    search_text="",
+                )
+                db.add(row)
+            for event in events:
+                apply(row, event)
+        state.value = new[-1].id
+        db.merge(state)
+        db.commit()
+        total += len(new)
+        if len(new) < batch:
+            break
+    return total

@@ -1,0 +1,96 @@
+"""Reading Rasa's SQL tracker store (the `events` table Rasa creates), from SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Column, Engine, Float, Integer, MetaData, String, Table, Text, delete, inspect, select
+
+from console.db import make_engine
+
+metadata = MetaData()
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(255), nullable=False, index=True),
+    Column("type_name", String(255), nullable=False),
+    Column("timestamp", Float),
+    Column("intent_name", String(255)),
+    Column("action_name", String(255)),
+    Column("data", Text),
+)
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    id: int
+    sender_id: str
+    type_name: str
+    timestamp: float
+    data: dict[str, Any]
+
+
+@lru_cache(maxsize=4)
+def tracker_engine(url: str) -> Engine:
+    return make_engine(url)
+
+
+def _exists(engine: Engine) -> bool:
+    return inspect(engine).has_table("events")
+
+
+def _row(row: Any) -> StoredEvent:
+    try:
+        data = json.loads(row.data or "{}")
+    except ValueError:
+        data = {}
+    return StoredEvent(
+        row.id, row.sender_id, row.type_name, row.timestamp or 0.0, data if isinstance(data, dict) else {}
+    )
+
+
+def events_after(url: str, last_id: int, limit: int = 5000) -> list[StoredEvent]:
+    engine = tracker_engine(url)
+    if not _exists(engine):
+        return []
+    with engine.connect() as conn:
+        rows = conn.execute(select(events).where(events.c.id > last_id).order_by(events.c.id).limit(limit))
+        return [_row(r) for r in rows]
+
+
+def conversation(url: str, sender_id: str) -> Iterator[StoredEvent]:
+    engine = tracker_engine(url)
+    if not _exists(engine):
+        return iter(())
+    with engine.connect() as conn:
+        rows = conn.execute(select(events).where(events.c.sender_id == sender_id).order_by(events.c.id)).all()
+    return (_row(r) for r in rows)
+
+
+def erase(url: str, sender_id: str) -> int:
+    """Deletes every event of one conversation; returns how many rows went."""
+    engine = tracker_engine(url)
+    if not _exists(engine):
+        return 0
+    with engine.begin() as conn:
+        return conn.execute(delete(events).where(events.c.sender_id == sender_id)).rowcount or 0
+
+
+def erase_before(url: str, timestamp: float) -> list[str]:
+    """Deletes whole conversations whose last event is older than `timestamp`; returns their sender ids."""
+    from sqlalchemy import func
+
+    engine = tracker_engine(url)
+    if not _exists(engine):
+        return []
+    with engine.begin() as conn:
+        old = select(events.c.sender_id).group_by(events.c.sender_id).having(func.max(events.c.timestamp) < timestamp)
+        senders = [r[0] for r in conn.execute(old)]
+        for start in range(0, len(senders), 500):
+            conn.execute(delete(events).where(events.c.sender_id.in_(senders[start : start + 500])))
+    return senders
