@@ -13,10 +13,10 @@ import os
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 
 from actions.safety.warning_signs import detect_warning_signs
 
@@ -195,3 +195,27 @@ def for_messaging_app(reply: Reply) -> list[Outgoing]:
         first = messages[0]
         messages[0] = Outgoing("🚨 URGENT 🚨\n" + first.text, first.buttons)
     return messages
+
+
+class SendsMessages(Protocol):
+    async def send(self, recipient: str, messages: list[Outgoing]) -> bool: ...
+
+
+class MessagingAppOutput(OutputChannel):
+    """Rasa's output channel for a messaging app (used by Rasa's API, e.g. `output_channel=latest`):
+    text and buttons go through the channel's own sender; the reply metadata is dropped."""
+
+    def __init__(self, channel: SendsMessages) -> None:
+        self.channel = channel
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.channel.send(recipient_id, [Outgoing(text)])
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        options = tuple(Button(str(b.get("title", "")), str(b.get("payload", ""))) for b in buttons)
+        await self.channel.send(recipient_id, [Outgoing(text, options)])
+
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
+        return None  # the reply metadata never leaves

@@ -31,7 +31,7 @@ from sanic.response import HTTPResponse
 from bot.channels.common import (
     MAX_MESSAGE,
     BackgroundTurns,
-    Button,
+    MessagingAppOutput,
     OnNewMessage,
     Outgoing,
     chunks,
@@ -112,28 +112,10 @@ def patient_text(text: str) -> str:
     return stripped.lstrip("/")[:MAX_MESSAGE]
 
 
-class TelegramOutput(OutputChannel):
-    """Sends to a Telegram chat; used by Rasa's API (e.g. `output_channel=latest`). Drops `meta`."""
-
+class TelegramOutput(MessagingAppOutput):
     @classmethod
     def name(cls) -> str:
         return "telegram"
-
-    def __init__(self, channel: TelegramInput) -> None:
-        self.channel = channel
-
-    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self.channel.send(recipient_id, [Outgoing(text)])
-
-    async def send_text_with_buttons(
-        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
-    ) -> None:
-        await self.channel.send(
-            recipient_id, [Outgoing(text, tuple(Button(b.get("title", ""), b.get("payload", "")) for b in buttons))]
-        )
-
-    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
-        return None  # the reply metadata never leaves
 
 
 class TelegramInput(InputChannel):

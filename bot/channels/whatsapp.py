@@ -32,7 +32,7 @@ from sanic.response import HTTPResponse
 from bot.channels.common import (
     MAX_MESSAGE,
     BackgroundTurns,
-    Button,
+    MessagingAppOutput,
     OnNewMessage,
     Outgoing,
     chunks,
@@ -164,28 +164,10 @@ def text_message(to: str, text: str) -> dict[str, Any]:
     }
 
 
-class WhatsAppOutput(OutputChannel):
-    """Sends to a WhatsApp user; used by Rasa's API (e.g. `output_channel=latest`). Drops `meta`."""
-
+class WhatsAppOutput(MessagingAppOutput):
     @classmethod
     def name(cls) -> str:
         return "whatsapp"
-
-    def __init__(self, channel: WhatsAppInput) -> None:
-        self.channel = channel
-
-    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self.channel.send(recipient_id, [Outgoing(text)])
-
-    async def send_text_with_buttons(
-        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
-    ) -> None:
-        await self.channel.send(
-            recipient_id, [Outgoing(text, tuple(Button(b.get("title", ""), b.get("payload", "")) for b in buttons))]
-        )
-
-    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
-        return None  # the reply metadata never leaves
 
 
 class WhatsAppInput(InputChannel):

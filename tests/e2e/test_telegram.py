@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import TELEGRAM_SECRET, TELEGRAM_TOKEN
+from tests.e2e.conftest import TELEGRAM_SECRET, TELEGRAM_TOKEN, TOKEN
 from tests.e2e.fake_platforms import FakePlatforms, Recorded
 
 DISCLAIMER_START = "General information only"
@@ -301,3 +301,20 @@ def test_telegram_commands_are_not_dialogue_commands(assistant, platforms):
     typed = chat.say('/choose_topic{"topic":"cost"}')
     assert "🚨" not in text_of(typed)
     assert assistant.alive()
+
+
+def test_messages_sent_through_rasas_api_reach_telegram_without_metadata(assistant, platforms):
+    """Rasa's own API (`output_channel=latest`) uses the channel's output: text yes, meta never."""
+    chat = Chat(assistant, platforms)
+    chat.agree("Hello")
+    before = len(chat.sent())
+    req = urllib.request.Request(
+        f"{assistant.url}/conversations/{chat.sender}/execute?output_channel=latest&token={TOKEN}",
+        data=json.dumps({"name": "action_clinic_info"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        assert resp.status == 200
+    sent = platforms.wait_for(platforms.telegram(chat.chat_id), count=before + 1, settle=1.0)[before:]
+    assert sent and "Example Skin Clinic" in text_of(sent)
+    assert_no_meta_left(platforms)
