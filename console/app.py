@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from console.db import migrate
 from console.deps import settings_dep
-from console.routers import audit_log, auth, conversations, users
+from console.routers import audit_log, auth, conversations, review, users
 from core.settings import Settings, get_settings
 
 
@@ -27,5 +27,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(users.router)
     app.include_router(conversations.router)
+    app.include_router(review.router)
     app.include_router(audit_log.router)
     return app

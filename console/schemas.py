@@ -104,3 +104,25 @@ class MessageOut(BaseModel):
 class TranscriptOut(BaseModel):
     conversation: ConversationOut
     messages: list[MessageOut]
+
+
+class TagIn(BaseModel):
+    tag: str = Field(min_length=1, max_length=64, pattern=r"^[\w .:-]+$")
+
+
+class NoteIn(BaseModel):
+    text: str = Field(min_length=1, max_length=5000)
+
+
+class NoteOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    author: str
+    text: str
+    created_at: datetime
+
+
+class TagCount(BaseModel):
+    tag: str
+    conversations: int

@@ -140,7 +140,9 @@ class Settings(BaseSettings):
             if self.console_db_url.startswith("sqlite"):
                 raise ValueError("MESO_ENV=production needs MESO_CONSOLE_DB_URL pointing at PostgreSQL, not SQLite.")
             if self.console_secure_cookies is False:
-                raise ValueError("MESO_ENV=production refuses MESO_CONSOLE_SECURE_COOKIES=false (serve the console over HTTPS).")
+                raise ValueError(
+                    "MESO_ENV=production refuses MESO_CONSOLE_SECURE_COOKIES=false (serve the console over HTTPS)."
+                )
         return self
 
 

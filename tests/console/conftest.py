@@ -101,3 +101,37 @@ class Tracker:
 @pytest.fixture()
 def tracker(console) -> Tracker:
     return Tracker(console.settings.tracker_db_url)
+
+
+@pytest.fixture()
+def conversations(console, tracker):
+    tracker.turn(
+        "web-aaaaaaaaaaaaaaaa",
+        "does it hurt?",
+        "Most people feel mild stinging.",
+        channel="webchat",
+        topics=["pain"],
+        passage_ids=["pain-01"],
+    )
+    tracker.turn(
+        "tg-1001",
+        "I take warfarin, can I have it?",
+        "A clinician will reply here.",
+        kind="handoff",
+        channel="telegram",
+        handoff=True,
+        disclaimer=True,
+    )
+    tracker.turn(
+        "wa-4477", "my throat is swelling", "Call 112 now.", kind="emergency", channel="whatsapp", handoff=True
+    )
+    tracker.turn("rest-1", "blah", "Which of these do you mean?", kind="clarify", confidence=0.3)
+    tracker.add("tg-1001", "bot", text="Hello, Dr Rao here.", metadata={"staff_reply": True, "author": "dr.rao"})
+    console.login("rita")
+    return tracker
+
+
+def listed(console, **params) -> list[str]:
+    response = console.client.get("/api/conversations", params=params)
+    assert response.status_code == 200, response.text
+    return [c["sender_id"] for c in response.json()["items"]]
