@@ -17,6 +17,8 @@ from typing import Any, Protocol
 
 import yaml
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
+from sanic import response
+from sanic.response import HTTPResponse
 
 from actions.safety.warning_signs import detect_warning_signs
 
@@ -120,16 +122,17 @@ def split_reply(collected: list[dict[str, Any]]) -> Reply:
     return reply
 
 
-async def run_turn(
+async def collect_turn(
     on_new_message: OnNewMessage,
     text: str,
     sender: str,
     channel: str,
     metadata: dict[str, Any] | None = None,
     message_id: str | None = None,
-) -> Reply:
-    """One patient message through the dialogue. Never raises: if the dialogue fails or produces no
-    reply metadata, the patient gets the polite fallback (urgent-care text for warning signs)."""
+) -> list[dict[str, Any]]:
+    """One patient message through the dialogue, as Rasa's messages (reply metadata included).
+    Never raises: if the dialogue fails or produces no reply metadata, the polite fallback
+    (urgent-care text for warning signs) is added."""
     collector = CollectingOutputChannel()
     failed = False
     try:
@@ -143,7 +146,24 @@ async def run_turn(
     has_meta = any(isinstance(m.get("custom"), dict) and "meta" in m["custom"] for m in messages)
     if failed or not has_meta:
         messages = messages + fallback_reply(sender, text)
-    return split_reply(messages)
+    return messages
+
+
+async def run_turn(
+    on_new_message: OnNewMessage,
+    text: str,
+    sender: str,
+    channel: str,
+    metadata: dict[str, Any] | None = None,
+    message_id: str | None = None,
+) -> Reply:
+    """One patient message through the dialogue, split into what the patient sees and the metadata."""
+    return split_reply(await collect_turn(on_new_message, text, sender, channel, metadata, message_id))
+
+
+def json_error(status: int, message: str) -> HTTPResponse:
+    """A JSON error body for a refused request (never a stack trace)."""
+    return response.json({"error": message}, status=status)
 
 
 class BackgroundTurns:

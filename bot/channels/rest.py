@@ -17,23 +17,19 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.common import MAX_MESSAGE, fallback_reply
+from bot.channels.common import MAX_MESSAGE, collect_turn, json_error
 
 log = logging.getLogger(__name__)
 
 MAX_SENDER = 128
 ALLOWED_METADATA = ("consent",)
 RESERVED_PREFIXES = ("tg-", "wa-", "web-")  # other channels' conversations: REST may not write into them
-
-
-def _error(status: int, message: str) -> HTTPResponse:
-    return response.json({"error": message}, status=status)
 
 
 class ValidatedRestInput(RestInput):
@@ -53,39 +49,29 @@ class ValidatedRestInput(RestInput):
             try:
                 body = json.loads(request.body or b"")
             except (ValueError, UnicodeDecodeError):
-                return _error(400, 'the body must be JSON: {"sender": "...", "message": "..."}')
+                return json_error(400, 'the body must be JSON: {"sender": "...", "message": "..."}')
             if not isinstance(body, dict):
-                return _error(400, "the body must be a JSON object")
+                return json_error(400, "the body must be a JSON object")
             sender = body.get("sender")
             if not isinstance(sender, str) or not sender.strip():
-                return _error(400, "`sender` must be a non-empty string")
+                return json_error(400, "`sender` must be a non-empty string")
             if len(sender) > MAX_SENDER or any(ord(ch) < 32 for ch in sender):
-                return _error(400, f"`sender` must be at most {MAX_SENDER} printable characters")
+                return json_error(400, f"`sender` must be at most {MAX_SENDER} printable characters")
             if sender.startswith(RESERVED_PREFIXES):
-                return _error(400, f"`sender` may not start with {', '.join(RESERVED_PREFIXES)} (other channels)")
+                return json_error(400, f"`sender` may not start with {', '.join(RESERVED_PREFIXES)} (other channels)")
             text = body.get("message", "")
             if text is None:
                 text = ""
             if not isinstance(text, str):
-                return _error(400, "`message` must be a string")
+                return json_error(400, "`message` must be a string")
             if len(text) > MAX_MESSAGE:
-                return _error(413, f"`message` is longer than {MAX_MESSAGE} characters")
+                return json_error(413, f"`message` is longer than {MAX_MESSAGE} characters")
             raw_meta = body.get("metadata") or {}
             if not isinstance(raw_meta, dict):
-                return _error(400, "`metadata` must be an object")
+                return json_error(400, "`metadata` must be an object")
             metadata = {k: raw_meta[k] for k in ALLOWED_METADATA if k in raw_meta}
 
-            collector = CollectingOutputChannel()
-            failed = False
-            try:
-                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
-            except Exception:
-                log.exception("dialogue failed for sender %s", sender)
-                failed = True
-            messages = collector.messages
-            has_meta = any(isinstance(m.get("custom"), dict) and "meta" in m["custom"] for m in messages)
-            if failed or not has_meta:
-                messages = messages + fallback_reply(sender, text)
+            messages = await collect_turn(on_new_message, text, sender, self.name(), metadata)
             return response.json(messages)
 
         return webhook

@@ -25,6 +25,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.common import json_error
+
 log = logging.getLogger(__name__)
 
 MAX_REPLY = 4000
@@ -42,10 +44,6 @@ class TakesStaffReplies(Protocol):
     async def deliver_staff_reply(
         self, recipient: str, text: str, last_user_message_at: float | None
     ) -> DeliveryResult: ...
-
-
-def _error(status: int, message: str) -> HTTPResponse:
-    return response.json({"error": message}, status=status)
 
 
 class StaffReplyInput(InputChannel):
@@ -67,22 +65,22 @@ class StaffReplyInput(InputChannel):
         async def reply(request: Request) -> HTTPResponse:
             given = (request.headers.get("Authorization") or "").removeprefix("Bearer ").strip().encode()
             if not self.token or not hmac.compare_digest(given, self.token):
-                return _error(401, "a valid staff token is required (Authorization: Bearer <MESO_RASA_TOKEN>)")
+                return json_error(401, "a valid staff token is required (Authorization: Bearer <MESO_RASA_TOKEN>)")
             try:
                 body = json.loads(request.body or b"")
             except (ValueError, UnicodeDecodeError):
-                return _error(400, "the body must be JSON")
+                return json_error(400, "the body must be JSON")
             if not isinstance(body, dict):
-                return _error(400, "the body must be a JSON object")
+                return json_error(400, "the body must be a JSON object")
             sender, text, author = body.get("sender_id"), body.get("text"), body.get("author") or "staff"
             if not isinstance(sender, str) or not sender:
-                return _error(400, "`sender_id` must be a non-empty string")
+                return json_error(400, "`sender_id` must be a non-empty string")
             if not isinstance(text, str) or not text.strip():
-                return _error(400, "`text` must be a non-empty string")
+                return json_error(400, "`text` must be a non-empty string")
             if len(text) > MAX_REPLY:
-                return _error(413, f"`text` is longer than {MAX_REPLY} characters")
+                return json_error(413, f"`text` is longer than {MAX_REPLY} characters")
             if not isinstance(author, str) or len(author) > 128:
-                return _error(400, "`author` must be a string of at most 128 characters")
+                return json_error(400, "`author` must be a string of at most 128 characters")
 
             agent = request.app.ctx.agent
             store = agent.tracker_store
@@ -90,7 +88,7 @@ class StaffReplyInput(InputChannel):
                 full = await store.retrieve_full_tracker(sender)
                 users = [e for e in full.events if isinstance(e, UserUttered)] if full else []
                 if not full or not users:
-                    return _error(404, f"no conversation with {sender!r}")
+                    return json_error(404, f"no conversation with {sender!r}")
                 channel_name = full.get_latest_input_channel()
                 channel = next(
                     (
@@ -101,13 +99,13 @@ class StaffReplyInput(InputChannel):
                     None,
                 )
                 if channel is None:
-                    return _error(
+                    return json_error(
                         409, f"the patient wrote on the {channel_name!r} channel, which cannot receive replies"
                     )
                 result: DeliveryResult = await channel.deliver_staff_reply(sender, text.strip(), users[-1].timestamp)
                 if not result.delivered:
                     log.error("staff reply to %s not delivered: %s", sender, result.error)
-                    return _error(result.status, result.error or "the reply could not be delivered")
+                    return json_error(result.status, result.error or "the reply could not be delivered")
                 # saved through the current session's tracker: the store appends only its new events
                 tracker = await store.retrieve(sender) or full
                 tracker.update(

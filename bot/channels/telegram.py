@@ -36,6 +36,7 @@ from bot.channels.common import (
     Outgoing,
     chunks,
     for_messaging_app,
+    json_error,
     run_turn,
     truncate,
     unreadable_text,
@@ -134,11 +135,13 @@ class TelegramInput(InputChannel):
         )
 
     def __init__(self, token: str, secret: str, api_base: str, deliveries_url: str) -> None:
-        if not token or len(secret) < 16:
-            raise ValueError("the Telegram channel needs access_token and a secret_token of at least 16 characters")
+        if not token or len(secret) < 16 or not deliveries_url:
+            raise ValueError(
+                "the Telegram channel needs access_token, a secret_token of at least 16 characters and deliveries_db_url"
+            )
         self.secret = secret.encode()
         self.api = PlatformApi(f"{api_base.rstrip('/')}/bot{token}", name="Telegram")
-        self.deliveries = DeliveryLog(deliveries_url) if deliveries_url else None
+        self.deliveries = DeliveryLog(deliveries_url)
         self.background = BackgroundTurns()
         self.callbacks: dict[str, str] = {}  # short key -> payload, for payloads over 64 bytes
 
@@ -206,18 +209,18 @@ class TelegramInput(InputChannel):
             given = (request.headers.get("X-Telegram-Bot-Api-Secret-Token") or "").encode()
             if not hmac.compare_digest(given, self.secret):
                 log.warning("Telegram webhook: refused an update without the right secret token")
-                return response.json({"error": "forbidden"}, status=403)
+                return json_error(403, "forbidden")
             try:
                 update = json.loads(request.body or b"")
             except (ValueError, UnicodeDecodeError):
-                return response.json({"error": "the body must be a JSON Telegram Update"}, status=400)
+                return json_error(400, "the body must be a JSON Telegram Update")
             if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
-                return response.json({"error": "not a Telegram Update (no update_id)"}, status=400)
+                return json_error(400, "not a Telegram Update (no update_id)")
             update_id = update["update_id"]
             incoming = parse_update(update, self.callbacks)
             if incoming is None:
                 return response.json({"status": "ignored"})
-            if self.deliveries and not self.deliveries.claim("telegram", str(update_id)):
+            if not self.deliveries.claim("telegram", str(update_id)):
                 log.info("Telegram update %s delivered again: ignored", update_id)
                 return response.json({"status": "duplicate"})
             self.background.start(self._handle(incoming, update_id, on_new_message), f"telegram update {update_id}")

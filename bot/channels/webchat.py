@@ -27,7 +27,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.common import MAX_MESSAGE, OnNewMessage, clinic, run_turn
+from bot.channels.common import MAX_MESSAGE, OnNewMessage, clinic, json_error, run_turn
 from bot.channels.staff import DeliveryResult
 
 log = logging.getLogger(__name__)
@@ -36,10 +36,6 @@ PREFIX = "web-"
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 WIDGET_DIR = Path(__file__).resolve().parents[2] / "widget"
 STYLED_KINDS = ("emergency", "handoff")
-
-
-def _error(status: int, message: str) -> HTTPResponse:
-    return response.json({"error": message}, status=status)
 
 
 def _cursor(value: Any) -> int:
@@ -165,7 +161,7 @@ class WebChatInput(InputChannel):
         async def history(request: Request) -> HTTPResponse:
             session_id = request.args.get("session_id") or ""
             if not SESSION_ID.fullmatch(session_id):
-                return _error(400, "`session_id` must be 16-64 characters of A-Z a-z 0-9 _ -")
+                return json_error(400, "`session_id` must be 16-64 characters of A-Z a-z 0-9 _ -")
             return response.json(await conversation(request, session_id, _cursor(request.args.get("after"))))
 
         @hook.route("/webhook", methods=["POST"])
@@ -173,19 +169,21 @@ class WebChatInput(InputChannel):
             try:
                 body = json.loads(request.body or b"")
             except (ValueError, UnicodeDecodeError):
-                return _error(400, 'the body must be JSON: {"session_id": "...", "message": "...", "consent": true}')
+                return json_error(
+                    400, 'the body must be JSON: {"session_id": "...", "message": "...", "consent": true}'
+                )
             if not isinstance(body, dict):
-                return _error(400, "the body must be a JSON object")
+                return json_error(400, "the body must be a JSON object")
             session_id = body.get("session_id")
             if not isinstance(session_id, str) or not SESSION_ID.fullmatch(session_id):
-                return _error(400, "`session_id` must be 16-64 characters of A-Z a-z 0-9 _ -")
+                return json_error(400, "`session_id` must be 16-64 characters of A-Z a-z 0-9 _ -")
             if body.get("consent") is not True:
-                return _error(403, "the patient has not agreed to the privacy notice yet (`consent: true`)")
+                return json_error(403, "the patient has not agreed to the privacy notice yet (`consent: true`)")
             text = body.get("message")
             if not isinstance(text, str):
-                return _error(400, "`message` must be a string")
+                return json_error(400, "`message` must be a string")
             if len(text) > MAX_MESSAGE:
-                return _error(413, f"`message` is longer than {MAX_MESSAGE} characters")
+                return json_error(413, f"`message` is longer than {MAX_MESSAGE} characters")
             after = _cursor(body.get("after"))
             reply = await run_turn(on_new_message, text, PREFIX + session_id, self.name(), {"consent": True})
             result = await conversation(request, session_id, after)

@@ -37,6 +37,7 @@ from bot.channels.common import (
     Outgoing,
     chunks,
     for_messaging_app,
+    json_error,
     run_turn,
     truncate,
     unreadable_text,
@@ -295,20 +296,20 @@ class WhatsAppInput(InputChannel):
             challenge = request.args.get("hub.challenge") or ""
             if mode == "subscribe" and challenge and hmac.compare_digest(token, self.verify_token):
                 return response.text(challenge)
-            return response.json({"error": "verification failed"}, status=403)
+            return json_error(403, "verification failed")
 
         @hook.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
             raw = request.body or b""
             if not signature_ok(raw, request.headers.get("X-Hub-Signature-256"), self.app_secret):
                 log.warning("WhatsApp webhook: refused a POST without a valid X-Hub-Signature-256")
-                return response.json({"error": "invalid signature"}, status=401)
+                return json_error(401, "invalid signature")
             try:
                 body = json.loads(raw)
             except (ValueError, UnicodeDecodeError):
-                return response.json({"error": "the body must be JSON"}, status=400)
+                return json_error(400, "the body must be JSON")
             if not isinstance(body, dict):
-                return response.json({"error": "the body must be a JSON object"}, status=400)
+                return json_error(400, "the body must be a JSON object")
             accepted = 0
             for incoming in parse_messages(body):
                 if not self.deliveries.claim("whatsapp", incoming.message_id):
