@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         print("console database is up to date")
         return 0
 
-    from console.users_cli import UserError, create_user
+    from console.accounts import AccountError, create_user
 
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     role = "admin" if args.command == "create-admin" else args.role
     try:
         user = create_user(settings.console_db_url, args.username, password, role)
-    except UserError as exc:
+    except AccountError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"created {user.role} {user.username!r}")

@@ -62,7 +62,7 @@ def current_staff(request: Request, db: DB) -> Staff:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "log in first")
     login = db.get(LoginSession, token_hash(token))
     now = datetime.now(UTC)
-    if login is None or _aware(login.expires_at) <= now:
+    if login is None or login.expires_at <= now:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "your session has expired: log in again")
     user = db.get(User, login.user_id)
     if user is None or not user.active:
@@ -94,10 +94,5 @@ Reviewer = Annotated[Staff, Depends(require("reviewer"))]  # mark reviewed, tag,
 Clinician = Annotated[Staff, Depends(require("clinician"))]  # handoff queue, replies
 
 
-def _aware(value: datetime) -> datetime:
-    """SQLite returns naive datetimes; everything stored is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def active_user_by_name(db: Session, username: str) -> User | None:
+def user_by_name(db: Session, username: str) -> User | None:
     return db.scalars(select(User).where(User.username == username)).first()

@@ -28,7 +28,7 @@ def _channel(sender_id: str, event: StoredEvent | None) -> str:
 
 def apply(row: Conversation, event: StoredEvent) -> None:
     """Folds one tracker event into the conversation's row."""
-    row.last_at = max(_aware(row.last_at), _when(event.timestamp))
+    row.last_at = max(row.last_at, _when(event.timestamp))
     data = event.data
     if event.type_name == "user":
         row.user_messages = (row.user_messages or 0) + 1
@@ -55,12 +55,6 @@ def apply(row: Conversation, event: StoredEvent) -> None:
                 row.low_confidence = True
     elif event.type_name == "slot" and data.get("name") == "handoff":
         row.handoff = bool(data.get("value"))
-
-
-def _aware(value: datetime | None) -> datetime:
-    if value is None:
-        return datetime.fromtimestamp(0, UTC)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def sync(db: Session, tracker_url: str, batch: int = 5000) -> int:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Column, Engine, Float, Integer, MetaData, String, Table, Text, delete, inspect, select
+from sqlalchemy import Column, Engine, Float, Integer, MetaData, String, Table, Text, inspect, select
 
 from console.db import make_engine
 
@@ -70,27 +70,3 @@ def conversation(url: str, sender_id: str) -> Iterator[StoredEvent]:
     with engine.connect() as conn:
         rows = conn.execute(select(events).where(events.c.sender_id == sender_id).order_by(events.c.id)).all()
     return (_row(r) for r in rows)
-
-
-def erase(url: str, sender_id: str) -> int:
-    """Deletes every event of one conversation; returns how many rows went."""
-    engine = tracker_engine(url)
-    if not _exists(engine):
-        return 0
-    with engine.begin() as conn:
-        return conn.execute(delete(events).where(events.c.sender_id == sender_id)).rowcount or 0
-
-
-def erase_before(url: str, timestamp: float) -> list[str]:
-    """Deletes whole conversations whose last event is older than `timestamp`; returns their sender ids."""
-    from sqlalchemy import func
-
-    engine = tracker_engine(url)
-    if not _exists(engine):
-        return []
-    with engine.begin() as conn:
-        old = select(events.c.sender_id).group_by(events.c.sender_id).having(func.max(events.c.timestamp) < timestamp)
-        senders = [r[0] for r in conn.execute(old)]
-        for start in range(0, len(senders), 500):
-            conn.execute(delete(events).where(events.c.sender_id.in_(senders[start : start + 500])))
-    return senders

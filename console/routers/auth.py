@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from sqlalchemy import delete
 
 from console import audit
-from console.deps import COOKIE, DB, CurrentStaff, SettingsDep, active_user_by_name, client_ip
+from console.deps import COOKIE, DB, CurrentStaff, SettingsDep, client_ip, user_by_name
 from console.models import LoginSession
 from console.schemas import LoginIn, Me, Problem
 from console.security import new_token, token_hash, verify_password
@@ -22,9 +22,9 @@ LOCKOUT = timedelta(minutes=15)
 @router.post("/login", response_model=Me, responses={401: {"model": Problem}, 429: {"model": Problem}})
 def login(body: LoginIn, request: Request, response: Response, db: DB, settings: SettingsDep) -> Me:
     now = datetime.now(UTC)
-    user = active_user_by_name(db, body.username)
+    user = user_by_name(db, body.username)
     ip = client_ip(request)
-    if user is not None and user.locked_until is not None and _aware(user.locked_until) > now:
+    if user is not None and user.locked_until is not None and user.locked_until > now:
         audit.record(db, "login_locked", body.username, ip=ip)
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many failed attempts: try again in 15 minutes")
     if user is None or not user.active or not verify_password(user.password_hash if user else None, body.password):
@@ -72,9 +72,5 @@ def me(staff: CurrentStaff) -> Me:
         username=staff.username,
         role=staff.role,  # type: ignore[arg-type]
         csrf_token=staff.session.csrf_token,
-        expires_at=_aware(staff.session.expires_at),
+        expires_at=staff.session.expires_at,
     )
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

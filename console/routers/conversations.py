@@ -25,8 +25,8 @@ def _out(row: Conversation, reviewed: set[str], tags: dict[str, list[str]]) -> C
     return ConversationOut(
         sender_id=row.sender_id,
         channel=row.channel,
-        started_at=_aware(row.started_at),
-        last_at=_aware(row.last_at),
+        started_at=row.started_at,
+        last_at=row.last_at,
         user_messages=row.user_messages,
         kinds=[k for k in row.kinds.split(",") if k],
         handoff=row.handoff,
@@ -98,7 +98,3 @@ def transcript(sender_id: str, staff: Reader, request: Request, db: DB, settings
             )
     done, tags = decorations(db, [sender_id])
     return TranscriptOut(conversation=_out(row, done, tags), messages=messages)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

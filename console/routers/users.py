@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from fastapi import APIRouter, HTTPException, Request, status
 from sqlalchemy import delete, select
 
 from console import audit
+from console.accounts import AccountError, add_user
 from console.deps import DB, Admin, client_ip
 from console.models import LoginSession, User
 from console.schemas import Problem, UserIn, UserOut, UserPatch
@@ -23,23 +22,10 @@ def list_users(staff: Admin, db: DB) -> list[User]:
 
 @router.post("", response_model=UserOut, status_code=201, responses={409: {"model": Problem}, 422: {"model": Problem}})
 def create_user(body: UserIn, staff: Admin, request: Request, db: DB) -> User:
-    problem = password_problem(body.password, body.username)
-    if problem:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, problem)
-    if db.scalars(select(User).where(User.username == body.username)).first():
-        raise HTTPException(status.HTTP_409_CONFLICT, f"the username {body.username!r} is taken")
-    user = User(
-        username=body.username,
-        password_hash=hash_password(body.password),
-        role=body.role,
-        active=True,
-        failed_logins=0,
-        created_at=datetime.now(UTC),
-    )
-    db.add(user)
-    db.commit()
-    audit.record(db, "user_create", staff.username, body.username, client_ip(request), role=body.role)
-    return user
+    try:
+        return add_user(db, body.username, body.password, body.role, staff.username, client_ip(request))
+    except AccountError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
 
 
 @router.patch("/{user_id}", response_model=UserOut, responses={404: {"model": Problem}, 422: {"model": Problem}})

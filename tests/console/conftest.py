@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 
+from console.accounts import create_user
 from console.app import create_app
-from console.users_cli import create_user
 from core.settings import Settings
 
 PG = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-tA", "-d", "postgres", "-c"]
