@@ -4,14 +4,18 @@ in the background so a slow endpoint never delays the patient's reply."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
+import os
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import IO, Any, Literal
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +32,31 @@ class Alert:
     at: float
 
 
+@contextmanager
+def locked(path: Path, mode: str = "a") -> Iterator[IO[Any]]:
+    """The alerts file, open and exclusively locked (fcntl.flock) until the block ends. Appends and the
+    console's rewrites (erasure, retention, redaction: write a copy, then rename it over the file) both take
+    this lock, so no alert is lost; a file replaced while waiting for the lock is opened again."""
+    while True:
+        handle = path.open(mode, encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            current = os.stat(path)
+            opened = os.fstat(handle.fileno())
+            if (current.st_dev, current.st_ino) == (opened.st_dev, opened.st_ino):
+                break
+        except FileNotFoundError:
+            pass  # renamed away or removed meanwhile: open the path again
+        except BaseException:
+            handle.close()
+            raise
+        handle.close()
+    try:
+        yield handle
+    finally:
+        handle.close()  # flushes, then releases the lock
+
+
 class StaffAlerts:
     def __init__(self, path: Path, webhook_url: str | None = None) -> None:
         self.path = path
@@ -40,7 +69,7 @@ class StaffAlerts:
         try:
             with self._lock:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                with self.path.open("a", encoding="utf-8") as fh:
+                with locked(self.path) as fh:
                     fh.write(line + "\n")
         except OSError:
             log.exception("could not write staff alert to %s", self.path)

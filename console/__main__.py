@@ -4,6 +4,8 @@ python -m console serve                          # the console on MESO_CONSOLE_P
 python -m console create-admin USERNAME          # asks for the password twice
 python -m console create-user USERNAME --role clinician [--password-stdin]
 python -m console migrate                        # bring the console's tables up to date
+python -m console purge                          # retention purge + at-rest redaction now (for cron)
+python -m console erase SENDER_ID                # erase one patient's data (audited)
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import argparse
 import getpass
 import sys
 
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run the console")
     sub.add_parser("migrate", help="apply the database migrations")
+    sub.add_parser("purge", help="run the retention purge and at-rest redaction now")
+    sub.add_parser("erase", help="erase one patient's data everywhere (audited)").add_argument("sender_id")
     for name in ("create-admin", "create-user"):
         cmd = sub.add_parser(name, help=f"{name.replace('-', ' ')} (password asked, or read from stdin)")
         cmd.add_argument("username")
@@ -46,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         migrate(settings.console_db_url)
         print("console database is up to date")
         return 0
+    if args.command in ("purge", "erase"):
+        return _patient_data(args.command, settings, getattr(args, "sender_id", ""))
 
     from console.accounts import AccountError, create_user
 
@@ -63,6 +69,32 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"created {user.role} {user.username!r}")
+    return 0
+
+
+def _patient_data(command: str, settings: Settings, sender_id: str) -> int:
+    """`purge` and `erase`, audited with the actor cli:<os user>."""
+    from console import erasure, retention
+    from console.db import migrate, session_factory
+
+    try:
+        actor = f"cli:{getpass.getuser()}"[:64]
+    except (OSError, KeyError):
+        actor = "cli"
+    migrate(settings.console_db_url)
+    with session_factory(settings.console_db_url)() as db:
+        if command == "purge":
+            report = retention.run(db, settings, actor)
+            print(f"purged {report.purged.expired} conversations older than {report.purged.cutoff:%Y-%m-%d %H:%M} UTC")
+            print("removed", ", ".join(f"{k}={v}" for k, v in report.purged.removed.counts().items()))
+            if report.redacted is not None:
+                print(f"redacted {report.redacted.events} stored messages, {report.redacted.alerts} alerts")
+            return 0
+        removed = erasure.erase(db, settings, sender_id, actor)
+    if not removed.anything:
+        print(f"error: nothing is stored for {sender_id!r}", file=sys.stderr)
+        return 1
+    print(f"erased {sender_id!r}:", ", ".join(f"{k}={v}" for k, v in removed.counts().items()))
     return 0
 
 

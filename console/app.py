@@ -2,18 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from console.db import migrate
 from console.deps import settings_dep
-from console.routers import audit_log, auth, conversations, review, users
+from console.routers import (
+    audit_log,
+    auth,
+    console_settings,
+    conversations,
+    export,
+    handoffs,
+    knowledge,
+    pages,
+    patient_data,
+    review,
+    users,
+)
+from console.scheduler import RetentionScheduler
 from core.settings import Settings, get_settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     migrate(settings.console_db_url)
+    scheduler = RetentionScheduler(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        scheduler.start()  # retention purge + at-rest redaction, unless MESO_RETENTION_INTERVAL_MINUTES=0
+        try:
+            yield
+        finally:
+            scheduler.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Mesotherapy assistant: staff console",
         version="0.1.0",
         description="Review conversations, answer handed-off patients, keep health data safe.",
@@ -29,4 +56,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(conversations.router)
     app.include_router(review.router)
     app.include_router(audit_log.router)
+    app.include_router(handoffs.router)
+    app.include_router(export.router)
+    app.include_router(knowledge.router)
+    app.include_router(console_settings.router)
+    app.include_router(patient_data.router)
+    app.include_router(pages.router, include_in_schema=False)  # the screens: /, /static/...
     return app

@@ -9,6 +9,8 @@ from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from console.models import Conversation, Review, Tag
+from console.redaction import maybe
+from console.schemas import ConversationOut
 
 
 @dataclass(frozen=True)
@@ -49,12 +51,14 @@ def filtered(filters: Filters) -> Select[Conversation]:
     return query
 
 
+def _newest_first(query: Select[Conversation]) -> Select[Conversation]:
+    return query.order_by(Conversation.last_at.desc(), Conversation.sender_id)
+
+
 def page(db: Session, filters: Filters, number: int, size: int) -> tuple[list[Conversation], int]:
     query = filtered(filters)
     total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    rows = db.scalars(
-        query.order_by(Conversation.last_at.desc(), Conversation.sender_id).offset((number - 1) * size).limit(size)
-    )
+    rows = db.scalars(_newest_first(query).offset((number - 1) * size).limit(size))
     return list(rows), total
 
 
@@ -69,3 +73,33 @@ def decorations(db: Session, sender_ids: list[str]) -> tuple[set[str], dict[str,
     ):
         tags.setdefault(sender_id, []).append(tag)
     return reviewed, tags
+
+
+def everything(db: Session, filters: Filters, redact: bool) -> list[ConversationOut]:
+    """Every conversation the filters match, newest first (for export)."""
+    rows = list(db.scalars(_newest_first(filtered(filters))))
+    out: list[ConversationOut] = []
+    for start in range(0, len(rows), 500):
+        chunk = rows[start : start + 500]
+        reviewed, tags = decorations(db, [r.sender_id for r in chunk])
+        out.extend(conversation_out(r, reviewed, tags, redact) for r in chunk)
+    return out
+
+
+def conversation_out(
+    row: Conversation, reviewed: set[str], tags: dict[str, list[str]], redact: bool
+) -> ConversationOut:
+    return ConversationOut(
+        sender_id=row.sender_id,
+        channel=row.channel,
+        started_at=row.started_at,
+        last_at=row.last_at,
+        user_messages=row.user_messages,
+        kinds=[k for k in row.kinds.split(",") if k],
+        handoff=row.handoff,
+        emergency=row.emergency,
+        low_confidence=row.low_confidence,
+        preview=maybe(row.preview, redact),
+        reviewed=row.sender_id in reviewed,
+        tags=tags.get(row.sender_id, []),
+    )

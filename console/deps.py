@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Query, Request, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from console.conversations_query import Filters
 from console.db import session_factory
 from console.models import LoginSession, User
+from console.schemas import Kind
 from console.security import token_hash
 from core.settings import Settings, get_settings
 
@@ -96,3 +98,19 @@ Clinician = Annotated[Staff, Depends(require("clinician"))]  # handoff queue, re
 
 def user_by_name(db: Session, username: str) -> User | None:
     return db.scalars(select(User).where(User.username == username)).first()
+
+
+def list_filters(
+    channel: Annotated[str | None, Query(max_length=32)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    kind: Kind | None = None,
+    reviewed: bool | None = None,
+    tag: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[str | None, Query(max_length=200, description="text the patient wrote, or a sender id")] = None,
+) -> Filters:
+    """The conversation filters, shared by the list and the export."""
+    return Filters(channel, since, until, kind, reviewed, tag, q)
+
+
+ListFilters = Annotated[Filters, Depends(list_filters)]

@@ -111,6 +111,10 @@ class Conversation(Base):
     """Every reply kind seen, comma-delimited on both sides (",answer,handoff,")."""
     handoff: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     """Waiting for staff right now."""
+    handoff_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    handoff_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    last_staff_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_user_text: Mapped[str] = mapped_column(String(500), default="")
     emergency: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     low_confidence: Mapped[bool] = mapped_column(Boolean, default=False)
     preview: Mapped[str] = mapped_column(String(200), default="")

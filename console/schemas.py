@@ -126,3 +126,95 @@ class NoteOut(BaseModel):
 class TagCount(BaseModel):
     tag: str
     conversations: int
+
+
+class HandoffOut(BaseModel):
+    sender_id: str
+    channel: str
+    emergency: bool
+    reason: str | None = Field(description="why the assistant handed over (emergency, medical, human...)")
+    awaiting_reply: bool = Field(description="the patient's latest message has no staff reply yet")
+    waiting_since: datetime = Field(
+        description="when the patient started waiting (handoff, or their first message after the last staff reply); "
+        "for answered conversations, the last staff reply"
+    )
+    waiting_seconds: int
+    preview: str = Field(description="the patient's latest message")
+
+
+class ReplyIn(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class ReplyOut(BaseModel):
+    delivered: bool
+    via: str = Field(description="webchat, telegram, whatsapp, or whatsapp_template (outside WhatsApp's 24 h window)")
+
+
+class GapExample(BaseModel):
+    sender_id: str
+    text: str
+    at: datetime
+    kind: str
+    confidence: float | None
+
+
+class GapOut(BaseModel):
+    question: str = Field(description="the most asked wording in this group")
+    count: int
+    kinds: list[str] = Field(description="clarify, out_of_scope or low_confidence")
+    last_at: datetime
+    examples: list[GapExample]
+
+
+class PassageOut(BaseModel):
+    id: str
+    topic: str
+    title: str
+    answer: str
+    questions: list[str]
+    sources: list[str] = Field(description="the seed articles the passage is based on")
+    reviewed_by: str
+    reviewed_on: str
+
+
+class ConsoleSettingsOut(BaseModel):
+    redact: bool
+    keep_raw_text: bool
+    redact_stored_after_hours: int
+    retention_days: int
+    retention_interval_minutes: int
+    session_minutes: int
+    secure_cookies: bool
+    rasa_url: str
+    staff_replies_enabled: bool = Field(description="MESO_RASA_TOKEN is set, so replies and hand-backs can be sent")
+
+
+class RemovedOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    events: int = Field(description="rows deleted from the tracker store's events table")
+    conversations: int = Field(description="rows deleted from the conversation index")
+    reviews: int
+    tags: int
+    notes: int
+    alerts: int = Field(description="lines removed from the staff alerts file")
+
+
+class ErasureOut(RemovedOut):
+    sender_id: str
+
+
+class RedactedOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    conversations: int
+    events: int = Field(description="stored messages rewritten with identifiers redacted")
+    alerts: int
+
+
+class PurgeOut(BaseModel):
+    cutoff: datetime = Field(description="conversations whose last event is older than this were purged")
+    expired: int = Field(description="conversations purged")
+    removed: RemovedOut
+    redacted: RedactedOut | None = Field(description="null when MESO_CONSOLE_KEEP_RAW_TEXT=true (nothing rewritten)")

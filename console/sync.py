@@ -36,10 +36,13 @@ def apply(row: Conversation, event: StoredEvent) -> None:
         row.channel = _channel(row.sender_id, event)
         text = str(data.get("text") or "")
         if text and not text.startswith("/"):
+            row.last_user_text = text[:500]
             if not row.preview:
                 row.preview = text[:200]
             if len(row.search_text or "") < SEARCH_LIMIT:
                 row.search_text = ((row.search_text or "") + "\n" + text.lower())[:SEARCH_LIMIT]
+    elif event.type_name == "bot" and (data.get("metadata") or {}).get("staff_reply"):
+        row.last_staff_at = _when(event.timestamp)
     elif event.type_name == "bot":
         meta = ((data.get("data") or {}).get("custom") or {}).get("meta")
         if isinstance(meta, dict) and meta.get("kind"):
@@ -54,7 +57,15 @@ def apply(row: Conversation, event: StoredEvent) -> None:
             ):
                 row.low_confidence = True
     elif event.type_name == "slot" and data.get("name") == "handoff":
-        row.handoff = bool(data.get("value"))
+        waiting = bool(data.get("value"))
+        if waiting and not row.handoff:
+            row.handoff_since = _when(event.timestamp)
+        elif not waiting:
+            row.handoff_since = None
+            row.handoff_reason = None
+        row.handoff = waiting
+    elif event.type_name == "slot" and data.get("name") == "handoff_reason" and data.get("value"):
+        row.handoff_reason = str(data["value"])[:64]
 
 
 def sync(db: Session, tracker_url: str, batch: int = 5000) -> int:
@@ -84,6 +95,7 @@ def sync(db: Session, tracker_url: str, batch: int = 5000) -> int:
                     low_confidence=False,
                     preview="",
                     search_text="",
+                    last_user_text="",
                 )
                 db.add(row)
             for event in events:

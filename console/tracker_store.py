@@ -70,3 +70,16 @@ def conversation(url: str, sender_id: str) -> Iterator[StoredEvent]:
     with engine.connect() as conn:
         rows = conn.execute(select(events).where(events.c.sender_id == sender_id).order_by(events.c.id)).all()
     return (_row(r) for r in rows)
+
+
+def conversations(url: str, sender_ids: list[str]) -> dict[str, list[StoredEvent]]:
+    """The events of several conversations at once, each in order."""
+    engine = tracker_engine(url)
+    found: dict[str, list[StoredEvent]] = {sender_id: [] for sender_id in sender_ids}
+    if not sender_ids or not _exists(engine):
+        return found
+    with engine.connect() as conn:
+        rows = conn.execute(select(events).where(events.c.sender_id.in_(sender_ids)).order_by(events.c.id))
+        for row in rows:
+            found[row.sender_id].append(_row(row))
+    return found

@@ -1,5 +1,5 @@
 """A small client for Rasa's HTTP API (enabled with MESO_RASA_TOKEN): what the staff side needs
-to hand a conversation back to the assistant.
+to reply to a handed-off patient and to hand a conversation back to the assistant.
 
     python -m core.rasa_api handback SENDER_ID
 """
@@ -8,15 +8,52 @@ from __future__ import annotations
 
 import json
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import dataclass
 from typing import Any
 
 from core.settings import Settings, get_settings
 
 
 class RasaApiError(RuntimeError):
-    pass
+    def __init__(self, message: str, status: int = 502) -> None:
+        super().__init__(message)
+        self.status = status
+        """The HTTP status Rasa answered (404 unknown patient, 409 cannot deliver...), 502 when unreachable."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    via: str
+    """How the reply reached the patient: webchat, telegram, whatsapp or whatsapp_template."""
+
+
+def staff_reply(sender_id: str, text: str, author: str, settings: Settings | None = None) -> Delivery:
+    """Sends a staff member's reply to the patient on the channel they last used (Rasa's
+    /webhooks/staff/reply, bot/channels/staff.py), which also stores it in the conversation."""
+    settings = settings or get_settings()
+    if not settings.rasa_token:
+        raise RasaApiError("MESO_RASA_TOKEN is not set, so replies cannot be sent through Rasa", 503)
+    req = urllib.request.Request(
+        f"{settings.rasa_url.rstrip('/')}/webhooks/staff/reply",
+        data=json.dumps({"sender_id": sender_id, "text": text, "author": author}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {settings.rasa_token}"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            body = json.loads(resp.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        try:
+            detail = str(json.loads(exc.read() or b"{}").get("error") or exc.reason)
+        except (ValueError, AttributeError):
+            detail = str(exc.reason)
+        raise RasaApiError(detail, exc.code) from exc
+    except OSError as exc:
+        raise RasaApiError(f"the assistant at {settings.rasa_url} is unreachable: {exc}") from exc
+    return Delivery(via=str(body.get("via") or ""))
 
 
 def _post_events(settings: Settings, sender_id: str, events: list[dict[str, Any]]) -> None:

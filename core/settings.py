@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -87,6 +87,18 @@ class Settings(BaseSettings):
     """A console login lasts this long (8 hours: one working day), then staff log in again."""
     console_secure_cookies: bool | None = None
     """Session cookie only over HTTPS; default: on in production, off in development (plain http://localhost)."""
+    console_redact: bool = True
+    """Replace phone numbers, email addresses and similar identifiers in what the console shows and exports."""
+    console_keep_raw_text: bool = False
+    """Keep patients' messages unredacted in the tracker store. When false (the default), identifiers in stored
+    patient messages are redacted once a conversation has been idle for `redact_stored_after_hours` and is not
+    waiting for a clinician; when true, admins may also view a transcript unredacted (audited)."""
+    redact_stored_after_hours: int = Field(default=24, ge=1)
+    retention_days: int = Field(default=180, ge=1)
+    """Conversations whose last message is older than this are purged from the tracker store and the console."""
+    retention_interval_minutes: int = Field(default=60, ge=0)
+    """How often the console runs the retention purge (and at-rest redaction); 0 = never (run `python -m console
+    purge` from cron instead)."""
 
     @property
     def secure_cookies(self) -> bool:

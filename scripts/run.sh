@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Starts the assistant: the action server (safety gate, retrieval, answers) and the Rasa server
 # (NLU, dialogue, channels: REST, web widget, Telegram and WhatsApp when configured; SQLite
-# tracker store by default).
-# Ctrl-C stops both. Ports and storage come from the settings (MESO_* variables, .env).
+# tracker store by default), and the staff console (conversations, handoff queue).
+# Ctrl-C stops all three. Ports and storage come from the settings (MESO_* variables, .env).
 #   scripts/run.sh            # after scripts/setup-env.sh and scripts/train.sh (make run does all three)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,7 @@ eval "$($PY - <<'PYEOF'
 import shlex
 from core.settings import get_settings
 s = get_settings()
-for k, v in dict(HOST=s.bind_host, RASA_PORT=s.rasa_port, ACTION_PORT=s.action_port,
+for k, v in dict(HOST=s.bind_host, RASA_PORT=s.rasa_port, ACTION_PORT=s.action_port, CONSOLE_PORT=s.console_port,
                  TOKEN=s.rasa_token or "", RUN_DIR=s.rasa_run_dir, LOGS=s.rasa_run_dir / "logs",
                  MODEL=s.rasa_model_dir / "meso.tar.gz",
                  CHANNELS=", ".join(["rest", "webchat"] + ["telegram"] * s.telegram_enabled
@@ -33,6 +33,7 @@ $PY -m bot.rasa_config >/dev/null || die "cannot write the Rasa configuration (s
 port_free() { $PY -c "import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('$HOST', int(sys.argv[1])))" "$1" 2>/dev/null; }
 port_free "$ACTION_PORT" || die "port $ACTION_PORT (action server) is already in use: stop whatever runs there, or set MESO_ACTION_PORT (and MESO_ACTION_SERVER_URL) to another port"
 port_free "$RASA_PORT" || die "port $RASA_PORT (Rasa) is already in use: stop whatever runs there (another 'make run'?), or set MESO_RASA_PORT to another port"
+port_free "$CONSOLE_PORT" || die "port $CONSOLE_PORT (staff console) is already in use: stop whatever runs there, or set MESO_CONSOLE_PORT to another port"
 
 mkdir -p "$LOGS"
 pids=()
@@ -73,12 +74,17 @@ $RASA run --model "$MODEL" --endpoints "$RUN_DIR/endpoints.yml" \
   --credentials "$RUN_DIR/credentials.yml" --port "$RASA_PORT" --interface "$HOST" --cors "*" \
   "${api[@]}" >"$LOGS/rasa.log" 2>&1 &
 pids+=($!)
+say "starting the staff console on port $CONSOLE_PORT (log: $LOGS/console.log)"
+$PY -m console serve >"$LOGS/console.log" 2>&1 &
+pids+=($!)
 
 wait_http "http://127.0.0.1:$ACTION_PORT/health" "the action server" "${pids[0]}" "$LOGS/actions.log"
 say "action server ready"
+wait_http "http://127.0.0.1:$CONSOLE_PORT/health" "the staff console" "${pids[2]}" "$LOGS/console.log"
+say "staff console ready"
 wait_http "http://127.0.0.1:$RASA_PORT/webhooks/rest/" "Rasa" "${pids[1]}" "$LOGS/rasa.log"
 ready=$($PY -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$start" "$(date +%s.%N)")
-say "ready in ${ready} s. Chat: POST http://localhost:$RASA_PORT/webhooks/rest/webhook {\"sender\": \"me\", \"message\": \"Does it hurt?\", \"metadata\": {\"consent\": true}} or open the web widget demo: http://localhost:$RASA_PORT/webhooks/webchat/demo. Channels: $CHANNELS. Ctrl-C stops."
+say "ready in ${ready} s. Chat: POST http://localhost:$RASA_PORT/webhooks/rest/webhook {\"sender\": \"me\", \"message\": \"Does it hurt?\", \"metadata\": {\"consent\": true}} or open the web widget demo: http://localhost:$RASA_PORT/webhooks/webchat/demo. Channels: $CHANNELS. Staff console: http://localhost:$CONSOLE_PORT (first login: $PY -m console create-admin NAME). Ctrl-C stops."
 
 # Stay in the foreground until Ctrl-C or until one of the servers stops.
 while true; do

@@ -43,6 +43,7 @@ def free_port() -> int:
 class Assistant:
     url: str
     action_url: str
+    console_url: str
     tracker_db: Path
     alerts_file: Path
     process: subprocess.Popen[str]
@@ -121,7 +122,7 @@ def start_assistant(tmp: Path, **overrides: str):
     """Starts scripts/run.sh on free ports; yields an Assistant; Ctrl-C at the end must stop it cleanly."""
     if not (PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa").exists() or not MODEL.exists():
         pytest.fail("end-to-end tests need .venv-rasa and a trained model: run `make test` (it trains first)")
-    rasa_port, action_port = free_port(), free_port()
+    rasa_port, action_port, console_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
         "MESO_ENV": "test",
@@ -130,6 +131,8 @@ def start_assistant(tmp: Path, **overrides: str):
         "MESO_RASA_URL": f"http://127.0.0.1:{rasa_port}",
         "MESO_ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
         "MESO_TRACKER_DB_URL": f"sqlite:///{tmp / 'tracker.db'}",
+        "MESO_CONSOLE_PORT": str(console_port),
+        "MESO_CONSOLE_DB_URL": f"sqlite:///{tmp / 'console.db'}",
         "MESO_ALERTS_FILE": str(tmp / "alerts.jsonl"),
         "MESO_RASA_RUN_DIR": str(tmp / "rasa"),
         "MESO_RASA_TOKEN": TOKEN,
@@ -159,13 +162,14 @@ def start_assistant(tmp: Path, **overrides: str):
     yield Assistant(
         url=f"http://127.0.0.1:{rasa_port}",
         action_url=f"http://127.0.0.1:{action_port}",
+        console_url=f"http://127.0.0.1:{console_port}",
         tracker_db=tmp / "tracker.db",
         alerts_file=tmp / "alerts.jsonl",
         process=proc,
         log=log,
         env=env,
     )
-    # Ctrl-C (SIGINT to the process group, as a terminal sends it) stops both servers cleanly.
+    # Ctrl-C (SIGINT to the process group, as a terminal sends it) stops every server cleanly.
     clean = True
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGINT)
@@ -175,7 +179,7 @@ def start_assistant(tmp: Path, **overrides: str):
             clean = False
             os.killpg(proc.pid, signal.SIGKILL)
     fh.close()
-    ports_free = all(_port_free(p) for p in (rasa_port, action_port))
+    ports_free = all(_port_free(p) for p in (rasa_port, action_port, console_port))
     if not (clean and ports_free and re.search(r"\[run\]\S* stopped", log.read_text())):
         pytest.fail(f"Ctrl-C did not stop the assistant cleanly (ports free: {ports_free}):\n{log.read_text()[-3000:]}")
 

@@ -1,0 +1,166 @@
+"""Erasing patients' data: every event of their conversations in Rasa's tracker store, their rows in the
+console's tables (index, reviews, tags, notes) and their lines in the staff alerts file. Used for one
+patient on request (audited as `erase`) and by the retention purge for every expired conversation.
+
+Logins, staff accounts and the audit log are not touched: the audit log is append-only and keeps the
+erasure entry itself (counts only, never message text)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, inspect, select, update
+from sqlalchemy.orm import Session
+
+from actions.alerts import locked
+from console import audit
+from console.models import Conversation, Note, Review, SyncState, Tag
+from console.tracker_store import events, tracker_engine
+from core.settings import Settings
+
+CHUNK = 500
+"""Sender ids per IN (...) clause."""
+
+
+@dataclass(frozen=True)
+class Removed:
+    """How many rows and lines went, store by store."""
+
+    events: int = 0
+    conversations: int = 0
+    reviews: int = 0
+    tags: int = 0
+    notes: int = 0
+    alerts: int = 0
+
+    @property
+    def anything(self) -> bool:
+        return any((self.events, self.conversations, self.reviews, self.tags, self.notes, self.alerts))
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "events": self.events,
+            "conversations": self.conversations,
+            "reviews": self.reviews,
+            "tags": self.tags,
+            "notes": self.notes,
+            "alerts": self.alerts,
+        }
+
+
+def chunks(items: Iterable[str], size: int = CHUNK) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def has_events_table(conn: Connection) -> bool:
+    """False until Rasa has stored its first conversation."""
+    return inspect(conn).has_table("events")
+
+
+def rewrite_alerts(path: Path, change: Callable[[dict[str, Any]], dict[str, Any] | None]) -> int:
+    """Rewrites the staff alerts file under its lock: `change` returns the alert (maybe edited) or None to
+    drop it. The new file replaces the old one atomically; returns how many lines were dropped or edited."""
+    try:
+        with locked(path, "r") as handle:
+            kept: list[str] = []
+            touched = 0
+            for line in handle.read().splitlines():
+                try:
+                    alert = json.loads(line)
+                except ValueError:
+                    alert = None
+                if not isinstance(alert, dict):
+                    kept.append(line)  # not ours to judge: keep it as it is
+                    continue
+                new = change(dict(alert))
+                if new is None:
+                    touched += 1
+                elif new != alert:
+                    touched += 1
+                    kept.append(json.dumps(new, ensure_ascii=False))
+                else:
+                    kept.append(line)
+            if touched:
+                temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+                with temporary.open("w", encoding="utf-8") as out:
+                    out.write("".join(line + "\n" for line in kept))
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.chmod(temporary, os.stat(path).st_mode & 0o7777)
+                os.replace(temporary, path)
+            return touched
+    except FileNotFoundError:
+        return 0
+
+
+def _delete_tracker_events(tracker_url: str, senders: list[str]) -> tuple[int, int]:
+    """Deletes the senders' events; returns (rows deleted, the highest event id left, 0 if none)."""
+    engine = tracker_engine(tracker_url)
+    with engine.begin() as conn:
+        if not has_events_table(conn):
+            return 0, 0
+        deleted = 0
+        for batch in chunks(senders):
+            deleted += conn.execute(delete(events).where(events.c.sender_id.in_(batch))).rowcount or 0
+        highest = conn.execute(select(func.max(events.c.id))).scalar() or 0
+    return deleted, int(highest)
+
+
+def _delete_console_rows(db: Session, senders: list[str], highest_event_id: int) -> dict[str, int]:
+    counts = {"conversations": 0, "reviews": 0, "tags": 0, "notes": 0}
+    for batch in chunks(senders):
+        for name, model in (("conversations", Conversation), ("reviews", Review), ("tags", Tag), ("notes", Note)):
+            result = db.execute(delete(model).where(model.sender_id.in_(batch)))
+            counts[name] += result.rowcount or 0  # type: ignore[attr-defined]
+    # SQLite hands the ids of deleted top rows out again: move the sync cursor back to the highest id left,
+    # so events written from now on are indexed and not taken for ones already seen.
+    db.execute(
+        update(SyncState)
+        .where(SyncState.name == "last_event_id", SyncState.value > highest_event_id)
+        .values(value=highest_event_id)
+        .execution_options(synchronize_session=False)
+    )
+    db.commit()
+    db.expire_all()
+    return counts
+
+
+def remove(
+    db: Session, settings: Settings, senders: list[str], alerts_too: Callable[[dict[str, Any]], bool] | None = None
+) -> Removed:
+    """Removes the senders' data from the tracker store, the console's tables and the alerts file (plus any
+    other alert `alerts_too` picks). The tracker store goes first, so the index cannot be rebuilt from it."""
+    db.commit()  # nothing of ours pending while the tracker store (maybe the same SQLite file) is written
+    deleted_events, rows = 0, {}
+    if senders:
+        deleted_events, highest = _delete_tracker_events(settings.tracker_db_url, senders)
+        rows = _delete_console_rows(db, senders, highest)
+    wanted = set(senders)
+
+    def keep(alert: dict[str, Any]) -> dict[str, Any] | None:
+        if alert.get("sender_id") in wanted or (alerts_too is not None and alerts_too(alert)):
+            return None
+        return alert
+
+    alerts = rewrite_alerts(settings.alerts_file, keep) if wanted or alerts_too else 0
+    return Removed(events=deleted_events, alerts=alerts, **rows)
+
+
+def erase(db: Session, settings: Settings, sender_id: str, actor: str, ip: str | None = None) -> Removed:
+    """Erases one patient's data; audited (action `erase`, counts only) when anything was there."""
+    removed = remove(db, settings, [sender_id])
+    if removed.anything:
+        audit.record(db, "erase", actor, sender_id, ip, **removed.counts())
+    return removed
