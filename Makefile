@@ -33,9 +33,10 @@ lint: setup  ## static checks
 	@$(PY) -m mypy
 	@$(PY) -m knowledge lint
 
-bench: train  ## retrieval and turn benchmarks, report in docs/benchmarks.md
+bench: train  ## retrieval, turn and staff console benchmarks, report in docs/benchmarks.md
 	@$(PY) scripts/bench_retrieval.py --cases ../shared/eval/dev.jsonl --report docs/benchmarks.md --finetune
 	@$(PY) scripts/bench_turns.py --report docs/benchmarks.md
+	@$(PY) scripts/bench_console.py --report docs/benchmarks.md
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

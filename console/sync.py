@@ -3,9 +3,11 @@ only the events added since the last run (by event id), so it is cheap to call b
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from datetime import UTC, datetime
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from console.models import Conversation, SyncState
@@ -14,6 +16,20 @@ from console.tracker_store import StoredEvent, events_after
 LOW_CONFIDENCE = 0.6
 CHANNEL_PREFIXES = {"tg-": "telegram", "wa-": "whatsapp", "web-": "webchat"}
 SEARCH_LIMIT = 20_000
+INDEX_LOCK_KEY = 0x6D65736F  # PostgreSQL advisory lock id ("meso")
+_index_lock = threading.Lock()
+
+
+def lock_index(db: Session) -> None:
+    """Makes this transaction the only writer of the conversation index until it ends: across
+    console processes on PostgreSQL (an advisory lock). Within a process, hold `index_lock` too."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INDEX_LOCK_KEY})
+
+
+def index_lock() -> threading.Lock:
+    """The in-process lock every writer of the index (sync, erasure, purge) holds."""
+    return _index_lock
 
 
 def _when(timestamp: float) -> datetime:
@@ -69,41 +85,51 @@ def apply(row: Conversation, event: StoredEvent) -> None:
 
 
 def sync(db: Session, tracker_url: str, batch: int = 5000) -> int:
-    """Indexes every event added since the last call; returns how many were read."""
-    state = db.get(SyncState, "last_event_id") or SyncState(name="last_event_id", value=0)
+    """Indexes every event added since the last call; returns how many were read. Safe to call
+    from concurrent requests: one batch at a time, each in its own locked transaction."""
     total = 0
-    while True:
-        new = events_after(tracker_url, state.value, batch)
-        if not new:
-            break
-        by_sender: dict[str, list[StoredEvent]] = defaultdict(list)
-        for event in new:
-            by_sender[event.sender_id].append(event)
-        for sender_id, events in by_sender.items():
-            row = db.get(Conversation, sender_id)
-            if row is None:
-                first_user = next((e for e in events if e.type_name == "user"), None)
-                row = Conversation(
-                    sender_id=sender_id,
-                    channel=_channel(sender_id, first_user),
-                    started_at=_when(events[0].timestamp),
-                    last_at=_when(events[0].timestamp),
-                    user_messages=0,
-                    kinds=",",
-                    handoff=False,
-                    emergency=False,
-                    low_confidence=False,
-                    preview="",
-                    search_text="",
-                    last_user_text="",
-                )
-                db.add(row)
-            for event in events:
-                apply(row, event)
-        state.value = new[-1].id
-        db.merge(state)
-        db.commit()
-        total += len(new)
-        if len(new) < batch:
-            break
+    with _index_lock:
+        while True:
+            lock_index(db)
+            state = db.get(SyncState, "last_event_id", populate_existing=True) or SyncState(
+                name="last_event_id", value=0
+            )
+            new = events_after(tracker_url, state.value, batch)
+            if not new:
+                db.commit()
+                break
+            _fold(db, new)
+            state.value = new[-1].id
+            db.merge(state)
+            db.commit()
+            total += len(new)
+            if len(new) < batch:
+                break
     return total
+
+
+def _fold(db: Session, new: list[StoredEvent]) -> None:
+    by_sender: dict[str, list[StoredEvent]] = defaultdict(list)
+    for event in new:
+        by_sender[event.sender_id].append(event)
+    for sender_id, events in by_sender.items():
+        row = db.get(Conversation, sender_id, populate_existing=True)
+        if row is None:
+            first_user = next((e for e in events if e.type_name == "user"), None)
+            row = Conversation(
+                sender_id=sender_id,
+                channel=_channel(sender_id, first_user),
+                started_at=_when(events[0].timestamp),
+                last_at=_when(events[0].timestamp),
+                user_messages=0,
+                kinds=",",
+                handoff=False,
+                emergency=False,
+                low_confidence=False,
+                preview="",
+                search_text="",
+                last_user_text="",
+            )
+            db.add(row)
+        for event in events:
+            apply(row, event)

@@ -4,6 +4,7 @@ a conversation back to the assistant. Replies and hand-backs go through Rasa and
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
 
@@ -19,7 +20,12 @@ from core import rasa_api
 router = APIRouter(
     prefix="/api/handoffs", tags=["handoffs"], responses={401: {"model": Problem}, 403: {"model": Problem}}
 )
-ERRORS = {404: {"model": Problem}, 409: {"model": Problem}, 502: {"model": Problem}, 503: {"model": Problem}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": Problem},
+    409: {"model": Problem},
+    502: {"model": Problem},
+    503: {"model": Problem},
+}
 
 
 @router.get("", response_model=list[HandoffOut])

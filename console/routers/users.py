@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Request, status
+from pydantic import BaseModel
 from sqlalchemy import delete, select
 
 from console import audit
@@ -12,6 +15,21 @@ from console.models import LoginSession, User
 from console.schemas import Problem, UserIn, UserOut, UserPatch
 from console.security import hash_password, password_problem
 
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class InvalidRequest(BaseModel):
+    detail: list[FieldError]
+
+
+# 422 is either a rule these routes check (a message) or FastAPI's own request validation (a list):
+# declaring the first alone would hide the second from the schema.
+UNPROCESSABLE: dict[int | str, dict[str, Any]] = {422: {"model": Problem | InvalidRequest}}
+
 router = APIRouter(prefix="/api/users", tags=["users"], responses={401: {"model": Problem}, 403: {"model": Problem}})
 
 
@@ -20,7 +38,7 @@ def list_users(staff: Admin, db: DB) -> list[User]:
     return list(db.scalars(select(User).order_by(User.username)))
 
 
-@router.post("", response_model=UserOut, status_code=201, responses={409: {"model": Problem}, 422: {"model": Problem}})
+@router.post("", response_model=UserOut, status_code=201, responses={409: {"model": Problem}, **UNPROCESSABLE})
 def create_user(body: UserIn, staff: Admin, request: Request, db: DB) -> User:
     try:
         return add_user(db, body.username, body.password, body.role, staff.username, client_ip(request))
@@ -28,8 +46,10 @@ def create_user(body: UserIn, staff: Admin, request: Request, db: DB) -> User:
         raise HTTPException(exc.status, str(exc)) from None
 
 
-@router.patch("/{user_id}", response_model=UserOut, responses={404: {"model": Problem}, 422: {"model": Problem}})
-def update_user(user_id: int, body: UserPatch, staff: Admin, request: Request, db: DB) -> User:
+@router.patch("/{user_id}", response_model=UserOut, responses={404: {"model": Problem}, **UNPROCESSABLE})
+def update_user(
+    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: UserPatch, staff: Admin, request: Request, db: DB
+) -> User:
     user = db.get(User, user_id)
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such user")

@@ -1,7 +1,7 @@
 // Data & privacy (admins): exports of the conversation list's current filters, the privacy
 // settings in force (read-only: they are set in the server's environment), and the retention purge.
 import { get, post } from "./api.js";
-import { h, heading, notice } from "./dom.js";
+import { h, heading, notice, when } from "./dom.js";
 import { apiFilters, exportLinks, listHash } from "./conversations.js";
 
 const SETTING_LABELS = {
@@ -10,6 +10,10 @@ const SETTING_LABELS = {
   redact_stored_after_hours: "Stored messages redacted after (hours idle)",
   retention_days: "Conversations deleted after (days)",
   retention_interval_minutes: "Retention purge runs every (minutes)",
+  session_minutes: "A login lasts (minutes)",
+  secure_cookies: "Session cookie only over HTTPS",
+  rasa_url: "Assistant (Rasa) address",
+  staff_replies_enabled: "Staff replies and hand-backs possible (MESO_RASA_TOKEN set)",
 };
 
 export async function render(ctx) {
@@ -24,9 +28,15 @@ export async function render(ctx) {
     purge.disabled = true;
     purgeStatus.replaceChildren(h("p", { class: "loading" }, "Purging…"));
     try {
-      const result = await post("/api/retention/purge");
-      const parts = Object.entries(result || {}).map(([k, v]) => `${k.replaceAll("_", " ")}: ${v}`);
-      purgeStatus.replaceChildren(notice("ok", `Purge done. ${parts.join(", ")}`));
+      const r = await post("/api/retention/purge");
+      const redacted = r.redacted ? ` Messages redacted at rest: ${r.redacted.events}.` : "";
+      purgeStatus.replaceChildren(
+        notice(
+          "ok",
+          `Purge done: ${r.expired} conversations older than ${when(r.cutoff)} deleted ` +
+            `(${r.removed.events} stored events).${redacted}`,
+        ),
+      );
     } catch (error) {
       purgeStatus.replaceChildren(notice("error", error.detail));
     } finally {

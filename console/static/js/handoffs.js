@@ -65,10 +65,16 @@ function draw(slot, count, items) {
         "div",
         { class: "queue-head" },
         item.emergency ? badge("emergency", "Emergency") : badge("waiting", "Handoff"),
-        h("span", { class: "queue-wait" }, `Waiting ${waited(item.waiting_seconds)}`),
+        h(
+          "span",
+          { class: "queue-wait" },
+          item.awaiting_reply === false
+            ? `Answered ${waited(item.waiting_seconds)} ago, not handed back yet`
+            : `Waiting ${waited(item.waiting_seconds)}`,
+        ),
         h("span", { class: "hint" }, CHANNEL_LABELS[item.channel] || item.channel),
       ),
-      h("p", { class: "queue-preview" }, item.preview || "(no text)"),
+      h("p", { class: "queue-preview" }, h("span", { class: "sr-only" }, "Latest message: "), item.preview || "(no text)"),
       item.reason ? h("p", { class: "hint" }, `Reason: ${item.reason}`) : null,
       link,
     );

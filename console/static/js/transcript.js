@@ -5,6 +5,8 @@ import { del, get, post, put, seg, withQuery } from "./api.js";
 import {
   CHANNEL_LABELS,
   KIND_LABELS,
+  append,
+  clear,
   clock,
   conversationBadges,
   field,
@@ -35,7 +37,7 @@ export async function render(ctx) {
   const banner = h("div", { class: "state-slot" });
   const refreshState = () => {
     badges.replaceChildren(...conversationBadges({ ...state.conv, tags: state.tags }));
-    banner.replaceChildren(stateBanner(state.conv));
+    append(clear(banner), [stateBanner(state.conv)]);
   };
   refreshState();
 
@@ -52,8 +54,12 @@ export async function render(ctx) {
   if (ctx.can("reply") && conv.handoff) main.append(replyPanel(ctx, state, messages, refreshState));
 
   const side = h("aside", { class: "side", "aria-label": "Review" });
-  side.append(reviewPanel(ctx, state, refreshState), tagsPanel(ctx, state, refreshState), notesPanel(ctx, senderId));
-  if (ctx.can("admin")) side.append(adminPanel(ctx, senderId));
+  append(side, [
+    reviewPanel(ctx, state, refreshState), // reviewers and admins only: null for clinicians
+    tagsPanel(ctx, state, refreshState),
+    notesPanel(ctx, senderId),
+    ctx.can("admin") ? adminPanel(ctx, senderId) : null,
+  ]);
 
   ctx.view.append(
     h(
@@ -77,7 +83,7 @@ export async function render(ctx) {
 }
 
 function stateBanner(conv) {
-  if (!conv.handoff) return "";
+  if (!conv.handoff) return null;
   const urgent = conv.emergency;
   return h(
     "div",
@@ -143,12 +149,12 @@ async function showPassage(id, opener) {
       const text = typeof s === "string" ? s : s.url || s.title || JSON.stringify(s);
       return h("li", null, /^https?:\/\//.test(text) ? h("a", { href: text, rel: "noopener noreferrer", target: "_blank" }, text) : text);
     });
-    body.replaceChildren(
+    append(clear(body), [
       h("p", { class: "passage-title" }, h("strong", null, p.title || p.id)),
-      h("p", { class: "hint" }, `Topic: ${p.topic || "–"}`),
+      h("p", { class: "hint" }, `Topic: ${p.topic || "–"}. Reviewed by ${p.reviewed_by || "–"} on ${p.reviewed_on || "–"}.`),
       h("p", { class: "passage-answer" }, p.answer || ""),
       sources.length ? h("div", null, h("h3", null, "Sources"), h("ul", null, sources)) : null,
-    );
+    ]);
   } catch (error) {
     body.replaceChildren(notice("error", error.detail));
   }
@@ -196,7 +202,8 @@ function replyPanel(ctx, state, messages, refreshState) {
         status.append(notice("error", `Not delivered: ${(result && result.error) || "the channel refused it"}.`));
       }
     } catch (error) {
-      status.append(notice("error", `Not delivered. ${error.detail}`));
+      const why = /not delivered/i.test(error.detail) ? error.detail : `Not delivered. ${error.detail}`;
+      status.append(notice("error", why));
     } finally {
       send.disabled = false;
       send.textContent = "Send reply";
@@ -436,7 +443,7 @@ function confirmErase(ctx, sid, opener) {
     try {
       const result = await del(`/api/patients/${seg(sid)}`);
       dialog.close();
-      const count = result && typeof result.events_deleted === "number" ? `${result.events_deleted} events deleted` : "done";
+      const count = result && typeof result.events === "number" ? `${result.events} stored events deleted` : "done";
       ctx.flash("ok", `The data of ${sid} is erased (${count}).`);
       ctx.go(listHash());
     } catch (error) {
