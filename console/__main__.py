@@ -42,7 +42,10 @@ def main(argv: list[str] | None = None) -> int:
 
         from console.app import create_app
 
-        uvicorn.run(create_app(settings), host=settings.bind_host, port=settings.console_port, log_level="info")
+        # no access log: paths and query strings carry sender ids and search text (patient data)
+        uvicorn.run(
+            create_app(settings), host=settings.bind_host, port=settings.console_port, log_level="info", access_log=False
+        )
         return 0
     if args.command == "migrate":
         from console.db import migrate

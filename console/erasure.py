@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from actions.alerts import locked
 from console import audit
 from console.models import Conversation, Note, Review, SyncState, Tag
+from console.sync import index_lock, lock_index
 from console.tracker_store import events, tracker_engine
 from core.settings import Settings
 
@@ -145,8 +146,10 @@ def remove(
     db.commit()  # nothing of ours pending while the tracker store (maybe the same SQLite file) is written
     deleted_events, rows = 0, {}
     if senders:
-        deleted_events, highest = _delete_tracker_events(settings.tracker_db_url, senders)
-        rows = _delete_console_rows(db, senders, highest)
+        with index_lock():  # no index refresh can read the events before they go and write them back after
+            lock_index(db)
+            deleted_events, highest = _delete_tracker_events(settings.tracker_db_url, senders)
+            rows = _delete_console_rows(db, senders, highest)
     wanted = set(senders)
 
     def keep(alert: dict[str, Any]) -> dict[str, Any] | None:

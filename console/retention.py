@@ -28,6 +28,7 @@ from console import audit
 from console.erasure import Removed, chunks, has_events_table, remove, rewrite_alerts
 from console.models import Conversation, SyncState
 from console.redaction import redact
+from console.sync import index_lock, lock_index
 from console.tracker_store import events, tracker_engine
 from core.settings import Settings
 
@@ -175,7 +176,8 @@ INDEX_TEXT = ("preview", "search_text", "last_user_text")
 def _redact_index(db: Session, senders: list[str]) -> set[str]:
     touched = set[str]()
     for batch in chunks(senders):
-        for row in db.scalars(select(Conversation).where(Conversation.sender_id.in_(batch))):
+        query = select(Conversation).where(Conversation.sender_id.in_(batch))
+        for row in db.scalars(query.execution_options(populate_existing=True)):
             for name in INDEX_TEXT:
                 text = getattr(row, name, None)
                 if isinstance(text, str) and redact(text) != text:
@@ -208,7 +210,7 @@ def redact_at_rest(db: Session, settings: Settings, now: datetime) -> Redacted:
     """Redacts the stored text of conversations idle since the last run (see the module's docstring)."""
     cutoff = now - timedelta(hours=settings.redact_stored_after_hours)
     before = cutoff.timestamp()
-    mark = db.get(SyncState, REDACTED_BEFORE)
+    mark = db.get(SyncState, REDACTED_BEFORE, populate_existing=True)
     since = mark.value if mark is not None else None
     db.commit()
     engine = tracker_engine(settings.tracker_db_url)
@@ -224,12 +226,14 @@ def redact_at_rest(db: Session, settings: Settings, now: datetime) -> Redacted:
             waiting = waiting_for_clinician(conn, candidates)
             idle = [sender for sender in candidates if sender not in waiting]
         alerts = _redact_alerts(settings, conn if exists else None, before)
-    if idle:
-        with engine.begin() as conn:
-            rewritten, touched = _redact_events(conn, idle)
-    touched |= _redact_index(db, idle)
-    db.merge(SyncState(name=REDACTED_BEFORE, value=int(before)))
-    db.commit()
+    with index_lock():  # an index refresh cannot fold in raw text read before the rewrite
+        lock_index(db)
+        if idle:
+            with engine.begin() as conn:
+                rewritten, touched = _redact_events(conn, idle)
+        touched |= _redact_index(db, idle)
+        db.merge(SyncState(name=REDACTED_BEFORE, value=int(before)))
+        db.commit()
     return Redacted(conversations=len(touched), events=rewritten, alerts=alerts)
 
 

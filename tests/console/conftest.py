@@ -22,6 +22,20 @@ def psql(sql: str) -> None:
     subprocess.run([*PG, sql], capture_output=True, text=True, check=True, timeout=30)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing():
+    """Argon2 with its smallest cost in these tests (a real hash costs ~0.2 s and each test makes a
+    few). Verification reads the cost from the hash itself, so behaviour is the same."""
+    from argon2 import PasswordHasher
+
+    from console import security
+
+    real = security._hasher
+    security._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    security._hasher = real
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path):
     if request.param == "sqlite":
@@ -57,7 +71,7 @@ class Console:
 @pytest.fixture()
 def console(db_url, tmp_path) -> Console:
     # the console's tables beside Rasa's events table, in the same database
-    settings = Settings(console_db_url=db_url, tracker_db_url=db_url)
+    settings = Settings(console_db_url=db_url, tracker_db_url=db_url, alerts_file=tmp_path / "alerts.jsonl")
     app = create_app(settings)
     for username, role in (("ada", "admin"), ("rita", "reviewer"), ("cleo", "clinician")):
         create_user(db_url, username, PASSWORD, role)

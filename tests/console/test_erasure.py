@@ -112,7 +112,8 @@ def test_unknown_sender_is_404_and_alerts_only_senders_are_erased(console, tmp_p
 
 
 @pytest.mark.parametrize(("method", "path"), [("DELETE", "/api/patients/tg-1001"), ("POST", "/api/retention/purge")])
-def test_only_admins_erase_and_purge_and_only_with_the_csrf_token(console, conversations, method, path):
+def test_only_admins_erase_and_purge_and_only_with_the_csrf_token(console, conversations, method, path, tmp_path):
+    use_alerts_file(console, tmp_path)
     anonymous = console.as_new_client()
     assert anonymous.request(method, path).status_code == 401
     for name in ("rita", "cleo"):

@@ -66,9 +66,7 @@ def conversations(console, tracker, tmp_path) -> float:
     return now
 
 
-def test_idle_conversations_are_redacted_in_every_store_but_recent_and_waiting_ones_are_not(
-    console, tracker, tmp_path
-):
+def test_idle_conversations_are_redacted_in_every_store_but_recent_and_waiting_ones_are_not(console, tracker, tmp_path):
     db_url = console.settings.console_db_url
     conversations(console, tracker, tmp_path)
     response = console.client.post("/api/retention/purge")

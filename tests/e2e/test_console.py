@@ -265,6 +265,7 @@ def test_clinician_answers_a_handed_off_patient_and_hands_back(browser: Browser,
     expect(waiting.locator(".queue-preview")).to_have_text(f"Latest message: {HOSTILE}")  # as text, not HTML
     expect(waiting).to_contain_text(re.compile(r"Waiting (under 1 min|\d+ min)"))
     expect(page.get_by_text("1 patient waiting")).to_be_visible()
+    assert not low_contrast(page)
     shot(page, "04-handoff-queue")
 
     # The conversation list, filtered for handoffs; the filter survives a reload (it is in the URL).
@@ -277,6 +278,7 @@ def test_clinician_answers_a_handed_off_patient_and_hands_back(browser: Browser,
     expect(page.get_by_text("1 conversation", exact=True)).to_be_visible()
     row = page.get_by_role("row").filter(has_text=PERSONAL_QUESTION)
     expect(row).to_contain_text("Waiting for a clinician")
+    assert not low_contrast(page)
     shot(page, "05-filtered-for-handoffs")
 
     # The transcript: the handoff reply stands out, in words as well as colour; the metadata is shown;

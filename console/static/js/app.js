@@ -146,7 +146,8 @@ async function route() {
     if (error && error.status === 401) return; // the login screen is already on show
     view.append(h("p", { class: "notice notice-error", role: "alert" }, (error && error.detail) || String(error)));
   }
-  if (!sameScreen && view.isConnected) {
+  const focusLost = !document.activeElement || document.activeElement === document.body;
+  if ((!sameScreen || focusLost) && view.isConnected) {
     const title = view.querySelector("h1");
     if (title && !view.contains(document.activeElement)) title.focus();
   }

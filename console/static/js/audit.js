@@ -40,7 +40,8 @@ export async function render(ctx) {
   for (const key of Object.keys(inputs)) if (params.get(key)) query[key] = params.get(key);
   const data = await get("/api/audit", query);
   const pages = Math.max(1, Math.ceil(data.total / data.page_size));
-  results.replaceChildren(h("p", { class: "summary", role: "status" }, `${data.total} entries, page ${page} of ${pages}`));
+  const summary = `${data.total} entries, page ${page} of ${pages}`;
+  results.replaceChildren(h("p", { class: "summary", role: "status" }, summary));
   if (!data.items.length) {
     results.append(notice("info", "No entries match."));
     return;
@@ -76,7 +77,9 @@ export async function render(ctx) {
           h(
             "tr",
             null,
-            ["When", "Staff member", "Action", "Target", "Details", "IP address"].map((t) => h("th", { scope: "col" }, t)),
+            ["When", "Staff member", "Action", "Target", "Details", "IP address"].map((t) =>
+              h("th", { scope: "col" }, t),
+            ),
           ),
         ),
         h("tbody", null, rows),

@@ -16,11 +16,18 @@ const SETTING_LABELS = {
   staff_replies_enabled: "Staff replies and hand-backs possible (MESO_RASA_TOKEN set)",
 };
 
+function show(value) {
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  return value !== null && typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
 export async function render(ctx) {
   ctx.title("Data & privacy");
   const hash = listHash();
   const filters = apiFilters(new URLSearchParams(hash.split("?")[1] || ""));
-  const described = Object.keys(filters).length ? "the filters last used on the conversation list" : "all conversations";
+  const described = Object.keys(filters).length
+    ? "the filters last used on the conversation list"
+    : "all conversations";
   const settingsSlot = h("div", null, h("p", { class: "loading" }, "Loading…"));
   const purgeStatus = h("div", { "aria-live": "polite" });
   const purge = h("button", { type: "button", class: "btn btn-danger" }, "Run the retention purge now");
@@ -52,7 +59,11 @@ export async function render(ctx) {
       h("h2", { id: "export-title" }, "Export"),
       h("p", null, `Conversations matching ${described} (`, h("a", { href: hash }, "change the filters"), "):"),
       exportLinks(filters),
-      h("p", { class: "hint" }, "Every export is recorded in the audit log. Keep exported files as safe as the console."),
+      h(
+        "p",
+        { class: "hint" },
+        "Every export is recorded in the audit log. Keep exported files as safe as the console.",
+      ),
     ),
     h(
       "section",
@@ -64,7 +75,11 @@ export async function render(ctx) {
       "section",
       { class: "card", "aria-labelledby": "purge-title" },
       h("h2", { id: "purge-title" }, "Retention"),
-      h("p", null, "Deletes conversations older than the retention period now, instead of waiting for the next scheduled run."),
+      h(
+        "p",
+        null,
+        "Deletes conversations older than the retention period now, instead of waiting for the next scheduled run.",
+      ),
       purge,
       purgeStatus,
     ),
@@ -74,7 +89,7 @@ export async function render(ctx) {
     const settings = await get("/api/settings");
     const rows = Object.entries(settings).map(([key, value]) => [
       h("dt", null, SETTING_LABELS[key] || key.replaceAll("_", " ")),
-      h("dd", null, typeof value === "boolean" ? (value ? "yes" : "no") : typeof value === "object" ? JSON.stringify(value) : String(value)),
+      h("dd", null, show(value)),
     ]);
     settingsSlot.replaceChildren(
       h("dl", { class: "settings" }, rows),

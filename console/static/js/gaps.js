@@ -26,7 +26,8 @@ export async function render(ctx) {
     const text = next.toString();
     ctx.go(text ? `#/gaps?${text}` : "#/gaps");
   });
-  const results = h("section", { class: "results", "aria-label": "Questions" }, h("p", { class: "loading" }, "Loading…"));
+  const loading = h("p", { class: "loading" }, "Loading…");
+  const results = h("section", { class: "results", "aria-label": "Questions" }, loading);
   ctx.view.append(
     heading("Knowledge gaps"),
     h(
@@ -81,7 +82,12 @@ function gapEl(gap) {
       timeEl(gap.last_at),
     ),
     examples.length
-      ? h("details", null, h("summary", null, `Examples (${examples.length})`), h("ul", { class: "examples" }, examples))
+      ? h(
+          "details",
+          null,
+          h("summary", null, `Examples (${examples.length})`),
+          h("ul", { class: "examples" }, examples),
+        )
       : null,
   );
 }

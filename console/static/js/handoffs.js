@@ -46,11 +46,13 @@ function draw(slot, count, items) {
   const text = items.length === 1 ? "1 patient waiting" : `${items.length} patients waiting`;
   if (count.textContent !== text) count.textContent = text; // announced only when it changes
   if (!items.length) {
-    slot.replaceChildren(h("p", { class: "empty-queue" }, "No one is waiting. New handoffs appear here by themselves."));
+    const empty = "No one is waiting. New handoffs appear here by themselves.";
+    slot.replaceChildren(h("p", { class: "empty-queue" }, empty));
     return;
   }
   // keep keyboard focus on the same patient across refreshes
-  const focused = document.activeElement && slot.contains(document.activeElement) ? document.activeElement.dataset.sender : null;
+  const active = document.activeElement;
+  const focused = active && slot.contains(active) ? active.dataset.sender : null;
   const rows = items.map((item) => {
     const link = h(
       "a",
@@ -74,7 +76,12 @@ function draw(slot, count, items) {
         ),
         h("span", { class: "hint" }, CHANNEL_LABELS[item.channel] || item.channel),
       ),
-      h("p", { class: "queue-preview" }, h("span", { class: "sr-only" }, "Latest message: "), item.preview || "(no text)"),
+      h(
+        "p",
+        { class: "queue-preview" },
+        h("span", { class: "sr-only" }, "Latest message: "),
+        item.preview || "(no text)",
+      ),
       item.reason ? h("p", { class: "hint" }, `Reason: ${item.reason}`) : null,
       link,
     );

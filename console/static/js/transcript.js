@@ -76,6 +76,15 @@ export async function render(ctx) {
         h("span", null, `Patient messages: ${conv.user_messages}`),
       ),
       badges,
+      h(
+        "p",
+        { class: "reload" },
+        h(
+          "button",
+          { type: "button", class: "btn btn-quiet btn-small", onclick: () => ctx.go(location.hash) },
+          "Show new messages",
+        ),
+      ),
     ),
     banner,
     h("div", { class: "transcript-layout" }, main, side),
@@ -111,7 +120,9 @@ function messageEl(m) {
     h("div", { class: "msg-head" }, h("span", { class: "msg-who" }, who), timeEl(m.at)),
     m.role === "bot" && FLAGS[kind] ? h("p", { class: "msg-flag" }, FLAGS[kind]) : null,
     h("p", { class: "msg-text" }, m.text || "(no text)"),
-    m.buttons && m.buttons.length ? h("p", { class: "msg-buttons" }, `Options offered: ${m.buttons.join(" · ")}`) : null,
+    m.buttons && m.buttons.length
+      ? h("p", { class: "msg-buttons" }, `Options offered: ${m.buttons.join(" · ")}`)
+      : null,
     m.role === "bot" && m.meta ? metaEl(m.meta) : null,
   );
 }
@@ -147,11 +158,16 @@ async function showPassage(id, opener) {
     const p = await get(`/api/passages/${seg(id)}`);
     const sources = (p.sources || []).map((s) => {
       const text = typeof s === "string" ? s : s.url || s.title || JSON.stringify(s);
-      return h("li", null, /^https?:\/\//.test(text) ? h("a", { href: text, rel: "noopener noreferrer", target: "_blank" }, text) : text);
+      const link = /^https?:\/\//.test(text);
+      return h("li", null, link ? h("a", { href: text, rel: "noopener noreferrer", target: "_blank" }, text) : text);
     });
     append(clear(body), [
       h("p", { class: "passage-title" }, h("strong", null, p.title || p.id)),
-      h("p", { class: "hint" }, `Topic: ${p.topic || "–"}. Reviewed by ${p.reviewed_by || "–"} on ${p.reviewed_on || "–"}.`),
+      h(
+        "p",
+        { class: "hint" },
+        `Topic: ${p.topic || "–"}. Reviewed by ${p.reviewed_by || "–"} on ${p.reviewed_on || "–"}.`,
+      ),
       h("p", { class: "passage-answer" }, p.answer || ""),
       sources.length ? h("div", null, h("h3", null, "Sources"), h("ul", null, sources)) : null,
     ]);
@@ -309,7 +325,12 @@ function tagsPanel(ctx, state, refreshState) {
   const listId = uid("tags");
   const input = h("input", { name: "tag", maxlength: "64", list: listId, autocomplete: "off" });
   const known = h("datalist", { id: listId });
-  const panel = h("section", { class: "card", "aria-labelledby": "tags-title" }, h("h2", { id: "tags-title" }, "Tags"), list);
+  const panel = h(
+    "section",
+    { class: "card", "aria-labelledby": "tags-title" },
+    h("h2", { id: "tags-title" }, "Tags"),
+    list,
+  );
   draw();
   if (editable) {
     get("/api/tags")
@@ -334,7 +355,8 @@ function tagsPanel(ctx, state, refreshState) {
         draw();
         refreshState();
       } catch (error) {
-        status.append(notice("error", error.status === 422 ? "Tags are letters, digits, spaces, . : - and _." : error.detail));
+        const why = error.status === 422 ? "Tags are letters, digits, spaces, . : - and _." : error.detail;
+        status.append(notice("error", why));
       }
     });
     panel.append(form);
@@ -359,7 +381,12 @@ function notesPanel(ctx, sid) {
       if (!notes.length) list.append(h("li", { class: "hint empty-note" }, "No notes yet."));
     })
     .catch((error) => list.replaceChildren(h("li", null, notice("error", error.detail))));
-  const panel = h("section", { class: "card", "aria-labelledby": "notes-title" }, h("h2", { id: "notes-title" }, "Notes"), list);
+  const panel = h(
+    "section",
+    { class: "card", "aria-labelledby": "notes-title" },
+    h("h2", { id: "notes-title" }, "Notes"),
+    list,
+  );
   if (ctx.can("review")) {
     const text = h("textarea", { name: "note", rows: "3", maxlength: "5000" });
     const form = h(
@@ -431,7 +458,13 @@ function confirmErase(ctx, sid, opener) {
     field(`Type the sender id to confirm: ${sid}`, typed),
     status,
   );
-  const dialog = openDialog({ title: "Erase this patient's data?", body: form, opener, closeLabel: "Cancel", actions: [go] });
+  const dialog = openDialog({
+    title: "Erase this patient's data?",
+    body: form,
+    opener,
+    closeLabel: "Cancel",
+    actions: [go],
+  });
   form.id = uid("erase");
   go.setAttribute("form", form.id);
   typed.focus();

@@ -89,7 +89,7 @@ function row(ctx, user, reload, status) {
     h("td", null, user.active ? "Active" : "Deactivated"),
     h("td", null, user.last_login_at ? timeEl(user.last_login_at) : "never"),
     h("td", null, timeEl(user.created_at)),
-    h("td", { class: "actions" }, saveRole, toggle, password),
+    h("td", null, h("div", { class: "actions" }, saveRole, toggle, password)),
   );
 }
 
@@ -108,7 +108,13 @@ function addForm(ctx, status) {
     "form",
     { class: "card add-user" },
     h("h2", null, "Add a staff member"),
-    h("div", { class: "grid" }, field("Username", username, "Letters, digits, . _ -"), field("Password", password, "At least 12 characters"), field("Role", role)),
+    h(
+      "div",
+      { class: "grid" },
+      field("Username", username, "Letters, digits, . _ -"),
+      field("Password", password, "At least 12 characters"),
+      field("Role", role),
+    ),
     mine,
     h("button", { type: "submit", class: "btn btn-primary" }, "Add user"),
   );
@@ -116,7 +122,8 @@ function addForm(ctx, status) {
     event.preventDefault();
     mine.replaceChildren();
     try {
-      const user = await post("/api/users", { username: username.value.trim(), password: password.value, role: role.value });
+      const body = { username: username.value.trim(), password: password.value, role: role.value };
+      const user = await post("/api/users", body);
       username.value = "";
       password.value = "";
       ctx.flash("ok", `${user.username} was added as ${ROLE_LABELS[user.role].toLowerCase()}.`);
