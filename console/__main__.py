@@ -44,7 +44,11 @@ def main(argv: list[str] | None = None) -> int:
 
         # no access log: paths and query strings carry sender ids and search text (patient data)
         uvicorn.run(
-            create_app(settings), host=settings.bind_host, port=settings.console_port, log_level="info", access_log=False
+            create_app(settings),
+            host=settings.bind_host,
+            port=settings.console_port,
+            log_level="info",
+            access_log=False,
         )
         return 0
     if args.command == "migrate":

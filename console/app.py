@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 
 from console.db import migrate
 from console.deps import settings_dep
@@ -46,6 +48,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Review conversations, answer handed-off patients, keep health data safe.",
     )
     app.dependency_overrides[settings_dep] = lambda: settings
+
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, exc: DataError) -> JSONResponse:
+        # e.g. a NUL character, which PostgreSQL refuses in text: bad input, not a server fault
+        return JSONResponse(
+            {"detail": "the request holds characters or values the database cannot store (such as a NUL character)"},
+            status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        )
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

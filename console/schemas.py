@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Role = Literal["clinician", "reviewer", "admin"]
 T = TypeVar("T")
@@ -144,6 +144,13 @@ class HandoffOut(BaseModel):
 
 class ReplyIn(BaseModel):
     text: str = Field(min_length=1, max_length=4000)
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, text: str) -> str:
+        if not text.strip():
+            raise ValueError("the reply is empty")
+        return text.strip()
 
 
 class ReplyOut(BaseModel):

@@ -58,11 +58,8 @@ def _known(db: DB, settings: SettingsDep, sender_id: str) -> Conversation:
 @router.post("/{sender_id}/reply", response_model=ReplyOut, responses=ERRORS)
 def reply(sender_id: str, body: ReplyIn, staff: Clinician, request: Request, db: DB, settings: SettingsDep) -> ReplyOut:
     _known(db, settings, sender_id)
-    text = body.text.strip()
-    if not text:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "the reply is empty")
     try:
-        delivery = rasa_api.staff_reply(sender_id, text, staff.username, settings)
+        delivery = rasa_api.staff_reply(sender_id, body.text, staff.username, settings)
     except rasa_api.RasaApiError as exc:
         audit.record(db, "reply_failed", staff.username, sender_id, client_ip(request), status=exc.status)
         code = exc.status if exc.status in (404, 409, 503) else status.HTTP_502_BAD_GATEWAY

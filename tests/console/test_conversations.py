@@ -68,3 +68,13 @@ def test_clinicians_read_too_but_not_without_login(console, conversations):
     assert console.client.get("/api/conversations").status_code == 401
     console.login("cleo")
     assert console.client.get("/api/conversations").status_code == 200
+
+
+def test_date_filters_understand_time_zones(console, tracker):
+    from datetime import UTC, datetime, timedelta, timezone
+
+    tracker.add("web-tz00000000000000", "user", at=1_790_000_000.0, text="hello", input_channel="webchat")
+    console.login("rita")
+    at = datetime.fromtimestamp(1_790_000_000.0, UTC).astimezone(timezone(timedelta(hours=-5)))
+    assert listed(console, since=(at - timedelta(hours=1)).isoformat()) == ["web-tz00000000000000"]
+    assert listed(console, since=(at + timedelta(hours=1)).isoformat()) == []
