@@ -28,6 +28,13 @@ for k, v in dict(HOST=s.bind_host, RASA_PORT=s.rasa_port, ACTION_PORT=s.action_p
 PYEOF
 )" || die "the settings are invalid (see above)"
 [ -f "$MODEL" ] || die "no trained model at $MODEL: run 'make run' (or scripts/train.sh)"
+if [ -z "$TOKEN" ]; then
+  # No MESO_RASA_TOKEN (a first run on embedded defaults): a random one for this run only, so the staff
+  # console can still reply to patients and hand conversations back through Rasa's token-protected API.
+  TOKEN=$($PY -c "import secrets; print(secrets.token_urlsafe(32))")
+  export MESO_RASA_TOKEN="$TOKEN"
+  say "MESO_RASA_TOKEN is not set: using a random token for this run (set it in .env to call Rasa's API yourself)"
+fi
 $PY -m bot.rasa_config >/dev/null || die "cannot write the Rasa configuration (see above)"
 
 port_free() { $PY -c "import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('$HOST', int(sys.argv[1])))" "$1" 2>/dev/null; }
