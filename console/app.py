@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError
 
 from console.db import migrate
@@ -48,6 +48,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Review conversations, answer handed-off patients, keep health data safe.",
     )
     app.dependency_overrides[settings_dep] = lambda: settings
+
+    @app.middleware("http")
+    async def no_caching_of_health_data(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        if request.url.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
 
     @app.exception_handler(DataError)
     async def unstorable(request: Request, exc: DataError) -> JSONResponse:

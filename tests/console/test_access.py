@@ -130,3 +130,8 @@ def test_the_audit_log_is_append_only_in_the_database(console, statement):
             db.commit()
         db.rollback()
         assert db.execute(text("SELECT count(*), min(actor) FROM console_audit")).one() == before
+
+
+def test_api_answers_are_never_cached_by_browsers_or_proxies(console, conversations):
+    for path in ("/api/conversations", "/api/conversations/tg-1001", "/api/auth/me"):
+        assert console.client.get(path).headers["cache-control"] == "no-store", path

@@ -219,3 +219,29 @@ def channel_settings(platforms: FakePlatforms) -> dict[str, str]:
 def assistant(tmp_path_factory: pytest.TempPathFactory, platforms: FakePlatforms):
     """The assistant with every channel on: REST, web widget, Telegram and WhatsApp (to the fake APIs)."""
     yield from start_assistant(tmp_path_factory.mktemp("e2e"), **channel_settings(platforms))
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium through Playwright (Playwright's own browser download does not work here)."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"browser tests need Debian's Chromium at {CHROMIUM}: run `scripts/setup-env.sh browser`")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

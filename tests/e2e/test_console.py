@@ -10,11 +10,10 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from core.settings import PROJECT_ROOT
 from knowledge.render import DISCLAIMER
@@ -22,17 +21,6 @@ from tests.e2e.conftest import start_assistant
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "console"
 TURN = 30_000  # ms: one message through the real dialogue, with room for a slow machine
 PASSWORD = "a staff passphrase for e2e"
@@ -93,16 +81,6 @@ def staff(assistant) -> None:
             timeout=60,
         )
         assert done.returncode == 0, done.stderr
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"the console tests need Debian's Chromium at {CHROMIUM}: run `scripts/setup-env.sh browser`")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @dataclass
