@@ -9,23 +9,20 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, inspect, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from actions.alerts import locked
 from console import audit
 from console.models import Conversation, Note, Review, SyncState, Tag
 from console.sync import index_lock, lock_index
-from console.tracker_store import events, tracker_engine
+from console.tracker_store import chunks, events, has_events_table, tracker_engine
 from core.settings import Settings
-
-CHUNK = 500
-"""Sender ids per IN (...) clause."""
 
 
 @dataclass(frozen=True)
@@ -41,33 +38,10 @@ class Removed:
 
     @property
     def anything(self) -> bool:
-        return any((self.events, self.conversations, self.reviews, self.tags, self.notes, self.alerts))
+        return any(self.counts().values())
 
     def counts(self) -> dict[str, int]:
-        return {
-            "events": self.events,
-            "conversations": self.conversations,
-            "reviews": self.reviews,
-            "tags": self.tags,
-            "notes": self.notes,
-            "alerts": self.alerts,
-        }
-
-
-def chunks(items: Iterable[str], size: int = CHUNK) -> Iterator[list[str]]:
-    batch: list[str] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def has_events_table(conn: Connection) -> bool:
-    """False until Rasa has stored its first conversation."""
-    return inspect(conn).has_table("events")
+        return asdict(self)
 
 
 def rewrite_alerts(path: Path, change: Callable[[dict[str, Any]], dict[str, Any] | None]) -> int:

@@ -48,7 +48,7 @@ def _cell(value: object) -> str:
 
 def _batches(request: ExportRequest) -> Iterator[tuple[ConversationOut, list[MessageOut]]]:
     for start in range(0, len(request.conversations), BATCH):
-        chunk = request.conversations[start : start + BATCH]
+        chunk = request.conversations[start : start + BATCH]  # streamed batch by batch
         found = tracker_conversations(request.tracker_url, [c.sender_id for c in chunk])
         for conversation in chunk:
             yield conversation, transcripts.messages(found.get(conversation.sender_id, []), request.redact)

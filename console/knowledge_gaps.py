@@ -124,12 +124,10 @@ def find_gaps(
     if until:
         query = query.where(Conversation.started_at <= until)
     senders = list(db.scalars(query.order_by(Conversation.last_at.desc()).limit(scan)))
-    questions: list[Unsure] = []
-    for start in range(0, len(senders), 200):
-        for sender_id, events in tracker_conversations(tracker_url, senders[start : start + 200]).items():
-            questions.extend(
-                q
-                for q in unsure_questions(sender_id, events)
-                if (since is None or q.at >= since) and (until is None or q.at <= until)
-            )
+    questions = [
+        q
+        for sender_id, events in tracker_conversations(tracker_url, senders).items()
+        for q in unsure_questions(sender_id, events)
+        if (since is None or q.at >= since) and (until is None or q.at <= until)
+    ]
     return group(questions)

@@ -25,11 +25,11 @@ from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from console import audit
-from console.erasure import Removed, chunks, has_events_table, remove, rewrite_alerts
+from console.erasure import Removed, remove, rewrite_alerts
 from console.models import Conversation, SyncState
 from console.redaction import redact
 from console.sync import index_lock, lock_index
-from console.tracker_store import events, tracker_engine
+from console.tracker_store import chunks, events, has_events_table, tracker_engine
 from core.settings import Settings
 
 SYSTEM = "system"

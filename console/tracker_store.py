@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Column, Engine, Float, Integer, MetaData, String, Table, Text, inspect, select
+from sqlalchemy import Column, Connection, Engine, Float, Integer, MetaData, String, Table, Text, inspect, select
 
 from console.db import make_engine
 
@@ -40,8 +40,24 @@ def tracker_engine(url: str) -> Engine:
     return make_engine(url)
 
 
-def _exists(engine: Engine) -> bool:
-    return inspect(engine).has_table("events")
+CHUNK = 500
+"""Sender ids per IN (...) clause."""
+
+
+def has_events_table(bind: Engine | Connection) -> bool:
+    """False until Rasa has stored its first conversation."""
+    return inspect(bind).has_table("events")
+
+
+def chunks(items: Iterable[str], size: int = CHUNK) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _row(row: Any) -> StoredEvent:
@@ -56,30 +72,26 @@ def _row(row: Any) -> StoredEvent:
 
 def events_after(url: str, last_id: int, limit: int = 5000) -> list[StoredEvent]:
     engine = tracker_engine(url)
-    if not _exists(engine):
+    if not has_events_table(engine):
         return []
     with engine.connect() as conn:
         rows = conn.execute(select(events).where(events.c.id > last_id).order_by(events.c.id).limit(limit))
         return [_row(r) for r in rows]
 
 
-def conversation(url: str, sender_id: str) -> Iterator[StoredEvent]:
-    engine = tracker_engine(url)
-    if not _exists(engine):
-        return iter(())
-    with engine.connect() as conn:
-        rows = conn.execute(select(events).where(events.c.sender_id == sender_id).order_by(events.c.id)).all()
-    return (_row(r) for r in rows)
+def conversation(url: str, sender_id: str) -> list[StoredEvent]:
+    return conversations(url, [sender_id])[sender_id]
 
 
 def conversations(url: str, sender_ids: list[str]) -> dict[str, list[StoredEvent]]:
     """The events of several conversations at once, each in order."""
     engine = tracker_engine(url)
     found: dict[str, list[StoredEvent]] = {sender_id: [] for sender_id in sender_ids}
-    if not sender_ids or not _exists(engine):
+    if not sender_ids or not has_events_table(engine):
         return found
     with engine.connect() as conn:
-        rows = conn.execute(select(events).where(events.c.sender_id.in_(sender_ids)).order_by(events.c.id))
-        for row in rows:
-            found[row.sender_id].append(_row(row))
+        for batch in chunks(sender_ids):
+            rows = conn.execute(select(events).where(events.c.sender_id.in_(batch)).order_by(events.c.id))
+            for row in rows:
+                found[row.sender_id].append(_row(row))
     return found
