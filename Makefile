@@ -1,11 +1,20 @@
 # The README's two commands are `make run` and `make test`; everything else is for developers.
+# `make` alone (or `make help`) lists the targets.
 PY := .venv/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
+.DEFAULT_GOAL := help
 
-.PHONY: setup index train run test test-fast lint bench clean
+.PHONY: help setup lock index train run ask test test-fast lint safety-report bench clean
 
-setup:  ## create or refresh the Python environment(s)
+help:  ## list the targets
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' \
+	  | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup:  ## create or refresh the Python environments from requirements/*.lock
 	@scripts/setup-env.sh
+
+lock:  ## requirements/*.txt -> *.lock, keeping pins (UPGRADE=name or UPGRADE=all moves them); then `make setup`
+	@scripts/lock.sh $(if $(filter all,$(UPGRADE)),--upgrade,$(foreach p,$(UPGRADE),--upgrade-package $(p)))
 
 index: setup  ## build the search index if it is missing or stale
 	@$(PY) -m knowledge build --if-stale
@@ -13,30 +22,33 @@ index: setup  ## build the search index if it is missing or stale
 train: setup  ## build the index, generate training data, train Rasa if anything changed
 	@scripts/train.sh
 
-run: train  ## start the action server (5055) and Rasa (5005) on embedded defaults; Ctrl-C stops
+run: train  ## start the action server (5055), Rasa (5005) and the staff console (8000); Ctrl-C stops all three
 	@scripts/run.sh
 
 ask: index  ## the knowledge base's interactive search console (retrieval only)
 	@$(PY) -m knowledge ask
 
-test: train  ## the whole test suite (what CI runs): unit, conversation, end-to-end and browser
+test: train lint  ## what CI runs: the static checks (make lint), then every test: unit, conversation, end-to-end, browser
 	@scripts/setup-env.sh browser
-	@$(PY) -m knowledge lint
 	@$(PY) -m pytest
 
-test-fast: setup  ## skip tests marked slow
-	@$(PY) -m pytest -m "not slow"
+test-fast: setup  ## the tests not marked slow, e2e or postgres (no trained model, index or database needed)
+	@$(PY) -m pytest -m "not slow and not e2e and not postgres"
 
-lint: setup  ## static checks
+lint: setup  ## ruff check, ruff format --check, mypy over every package, knowledge and safety catalogue lints
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check .
 	@$(PY) -m mypy
 	@$(PY) -m knowledge lint
+	@$(PY) -m actions.safety lint
+
+safety-report: train  ## the red-flag corpus through the safety gate, figures in docs/safety/safety-case.md
+	@$(PY) scripts/safety_report.py --report docs/safety/safety-case.md
 
 bench: train  ## retrieval, turn and staff console benchmarks, report in docs/benchmarks.md
 	@$(PY) scripts/bench_retrieval.py --cases ../shared/eval/dev.jsonl --report docs/benchmarks.md --finetune
 	@$(PY) scripts/bench_turns.py --report docs/benchmarks.md
 	@$(PY) scripts/bench_console.py --report docs/benchmarks.md
 
-clean:
+clean:  ## remove generated files (var/, caches); the environments stay
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from knowledge.taxonomy import load_topics
+
 _ANAPHORA = re.compile(
     r"\b(that|this|it|its|these|those|them|then|same|also|too|there|iske|uske|isme|usme|iska|uska)\b"
     r"|^\s*(and|but|so|what about|how about|and what about|aur)\b",
@@ -30,22 +32,11 @@ _TREATMENTS = {
     "hydrafacial": "facials",
     "facial": "facials",
 }
-COMPARISON_TOPICS = (
-    "compare_botox",
-    "compare_microneedling",
-    "compare_liposuction",
-    "compare_lipolysis",
-    "alternatives",
-)
-TOPIC_TAGS = {
-    "face_rejuvenation": "face",
-    "pigmentation": "pigmentation",
-    "hair_loss": "hair",
-    "fat_cellulite": "fat",
-    "compare_liposuction": "fat",
-    "compare_lipolysis": "fat",
-    "scars_stretch_marks": "scars",
-}
+_TOPICS = load_topics()
+COMPARISON_TOPICS = tuple(t.id for t in _TOPICS.values() if t.comparison)
+"""Topics comparing mesotherapy with other treatments (`comparison: true` in knowledge/topics.yml)."""
+TOPIC_TAGS = {t.id: t.subject for t in _TOPICS.values() if t.subject}
+"""topic id -> the subject tag a follow-up inherits (`subject:` in knowledge/topics.yml)."""
 
 
 def is_followup(text: str) -> bool:

@@ -21,6 +21,9 @@ class ReplyMeta:
     handoff: bool = False
     sources: tuple[str, ...] = ()
     """Seed articles behind the passages (an addition to the contract, for staff and the widget)."""
+    rules: tuple[str, ...] = ()
+    """The safety rules behind the decision ("warning_sign:breathing", "personal_medical:medicine"):
+    catalogue ids, so staff can see which reviewed rule fired (an addition to the contract)."""
     reason: str = ""
     """Why this kind was chosen, e.g. "warning_sign:breathing" or "retrieval:unsure" (for staff review)."""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -30,6 +33,7 @@ class ReplyMeta:
         data["topics"] = list(self.topics)
         data["passage_ids"] = list(self.passage_ids)
         data["sources"] = list(self.sources)
+        data["rules"] = list(self.rules)
         data["confidence"] = round(float(self.confidence), 4)
         if not self.extra:
             data.pop("extra")

@@ -21,29 +21,22 @@ from typing import Any
 from actions import texts
 from actions.followup import COMPARISON_TOPICS, TOPIC_TAGS, is_comparison, is_followup, mentioned_treatment
 from actions.meta import ReplyMeta
-from actions.safety.personal_medical import detect_personal_medical
-from actions.safety.warning_signs import detect_warning_signs
+from actions.routing import (
+    GENERAL_INFO_TOPICS,
+    GENERAL_INFO_WITH_HANDOFF,
+    POLICY,
+    Route,
+    asks_for_person,
+    clinic_facts_asked,
+    is_bot_challenge,
+    reconcile,
+)
+from actions.safety.gate import Assessment, assess
 from actions.services import Services
 from actions.splitting import split_questions
 from knowledge.passages import Passage
 from knowledge.render import answer_text
-from knowledge.results import Result
-
-# Routes: what the NLU (through Rasa's rules) asked for.
-ROUTES = ("answer", "emergency", "medical", "human", "smalltalk", "clinic_info", "booking", "out_of_scope", "yes_no")
-
-NLU_EMERGENCY_MIN = 0.5
-"""An NLU warning_signs intent at or above this confidence is treated as an emergency even when the
-rule-based detector saw nothing (the two are independent layers)."""
-NLU_MEDICAL_MIN = 0.6
-NLU_OOS_MIN = 0.7
-"""An NLU out_of_scope intent overrides retrieval unless retrieval is very sure (OOS_OVERRIDE)."""
-OOS_OVERRIDE = 0.85
-HOLD_NOTICE_EVERY = 5
-"""While handed off, the full 'a person will reply' notice is repeated on the first and every fifth
-message; the others get a one-line reminder."""
-GENERAL_INFO_WITH_HANDOFF = {"pregnancy", "medicine", "condition", "treatment_choice"}
-GENERAL_INFO_TOPICS = {"contraindications", "preparation", "candidates", "practitioner"}
+from knowledge.results import TOO_CLOSE, Result
 
 
 @dataclass(frozen=True)
@@ -78,13 +71,17 @@ class Reply:
     slots: dict[str, Any] = field(default_factory=dict)
 
 
-def respond(turn: Turn, route: str, svc: Services) -> Reply:
+def respond(turn: Turn, route: Route | str, svc: Services) -> Reply:
     text = turn.text if isinstance(turn.text, str) else ""
+    route = Route(route)
 
-    # 1. Warning signs, before anything else.
-    signs = detect_warning_signs(text)
-    if signs or (turn.intent == "warning_signs" and turn.intent_confidence >= NLU_EMERGENCY_MIN):
-        return _emergency(turn, svc, [s.label for s in signs], [s.id for s in signs])
+    # 1. The safety gate on the whole message, before anything else: warning signs get the urgent
+    #    reply at once; a detector that failed hands the message to a clinician (fail closed).
+    safety = assess(text, turn.intent, turn.intent_confidence, svc.learned)
+    if safety.emergency:
+        return _emergency(turn, svc, safety)
+    if safety.check_failed:
+        return _handoff(turn, svc, "safety_check_failed", text=text, safety=safety)
 
     # 2. Consent.
     consent_slots: dict[str, Any] = {}
@@ -97,18 +94,18 @@ def respond(turn: Turn, route: str, svc: Services) -> Reply:
                 return reply
             consent_slots["consent"] = True
 
-    reply = _after_consent(turn, route, svc, text)
+    reply = _after_consent(turn, route, svc, text, safety)
     reply.slots = {**consent_slots, **reply.slots}
     return reply
 
 
-def _after_consent(turn: Turn, route: str, svc: Services, text: str) -> Reply:
+def _after_consent(turn: Turn, route: Route, svc: Services, text: str, safety: Assessment) -> Reply:
     # 3. Handed off: a person has the conversation.
     if turn.slot("handoff", False):
         return _hold(turn, svc)
 
     # A yes/no answering an offer the bot made.
-    if route == "yes_no" and turn.slot("pending_offer") == "human":
+    if route is Route.YES_NO and turn.slot("pending_offer") == "human":
         if turn.intent == "affirm":
             return _handoff(turn, svc, "offer_accepted", text=turn.slot("pending_question") or text)
         reply = _smalltalk_reply(texts.declined_person(), reason="declined_person")
@@ -116,106 +113,55 @@ def _after_consent(turn: Turn, route: str, svc: Services, text: str) -> Reply:
         return reply
 
     # 4. Personal medical questions.
-    if _BOT_CHALLENGE.search(text) and not _WANTS_PERSON.search(text):
+    if is_bot_challenge(text):
         return _smalltalk_reply(texts.bot_challenge(svc.clinic), "bot_challenge")
-    personal = detect_personal_medical(text)
-    if personal is not None:
-        return _handoff(turn, svc, personal.reason, text=text)
-    if route == "medical" and turn.intent_confidence >= NLU_MEDICAL_MIN:
+    if safety.personal is not None:
+        return _handoff(turn, svc, safety.personal.reason, text=text, safety=safety)
+    if safety.personal_source == "learned":
+        return _handoff(turn, svc, "personal", text=text, safety=safety)
+    if route is Route.MEDICAL and turn.intent_confidence >= POLICY.nlu_medical_min:
         return _handoff(turn, svc, "personal", text=text)
-    if route == "human" and (_PERSON_WORDS.search(text) or text.lstrip().startswith("/")):
+    if route is Route.HUMAN and asks_for_person(text):
         return _handoff(turn, svc, "human", text=text)
-    if route == "human":
-        route = "answer"
+    if route is Route.HUMAN:
+        route = Route.ANSWER
 
     # 5. The NLU's route, checked against what the words say: a trained classifier alone must not
     #    turn "can I take painkillers before my appointment?" into a booking.
-    route = _reconcile(route, turn, text)
-    if route == "smalltalk":
+    route = reconcile(route, text, has_topic=turn.entity("topic") is not None)
+    if route is Route.SMALLTALK:
         return _smalltalk(turn, svc, text)
-    if route == "clinic_info":
+    if route is Route.CLINIC_INFO:
         return _clinic_info(text, svc)
-    if route == "booking":
+    if route is Route.BOOKING:
         return _booking(turn, svc, text)
-    if route == "yes_no":
+    if route is Route.YES_NO:
         searched = _real_question(text, svc)
         if searched is not None:
             return _answer(turn, svc, text, searched=searched)
         return _smalltalk_reply(texts.acknowledge(), reason="yes_no_without_question")
-    if route in ("clinic_info_or_answer", "booking_or_answer"):
+    if route in (Route.CLINIC_INFO_OR_ANSWER, Route.BOOKING_OR_ANSWER):
         result = svc.retriever.search(text)
         if result.decision != "answer":
-            return _clinic_info(text, svc) if route == "clinic_info_or_answer" else _booking(turn, svc, text)
+            return _clinic_info(text, svc) if route is Route.CLINIC_INFO_OR_ANSWER else _booking(turn, svc, text)
         return _answer(turn, svc, text, searched=result)
-    return _answer(turn, svc, text, nlu_out_of_scope=route == "out_of_scope" or turn.intent == "out_of_scope")
-
-
-_BOT_CHALLENGE = re.compile(
-    r"\b(are (you|u)|r u|am i (talking|chatting|speaking|writing)|is (this|that|it)|who am i (talking|chatting))\b"
-    r"[^.?!]{0,30}\b(bot|chat ?bot|robot|machine|ai|automated|computer|real|human|person|insaan)\b",
-    re.IGNORECASE,
-)
-_WANTS_PERSON = re.compile(
-    r"\b(talk|speak|connect|transfer|call|put me through|want|need|get me)\b[^.?!]{0,25}\b(human|person|doctor|"
-    r"clinician|nurse|someone|staff|agent)\b",
-    re.IGNORECASE,
-)
-_PERSON_WORDS = re.compile(
-    r"\b(human|person|people|doctor|dr|clinician|nurse|staff|someone|somebody|anyone|agent|receptionist|team|"
-    r"call me|call back|callback|talk|speak|chat with|insaan|baat|real)\b",
-    re.IGNORECASE,
-)
-_BOOKING = re.compile(
-    r"\b(book|booking|reserve|schedule|reschedule|fix|cancel|postpone|prepone)\b[^.?!]{0,40}"
-    r"\b(appointment|session|slot|consultation|visit|meso|treatment)"
-    r"|\b(appointment|slot|booking)\b[^.?!]{0,20}\b(chahiye|available|free|kab|possible|please|link)\b"
-    r"|^\W*(book|booking|appointment)\W*(please|now)?\W*$"
-    r"|\b(can|could|may) i (come|visit|get an? (appointment|slot|consultation))\b"
-    r"|\bbook (me|us|an?|my|in)\b"
-    r"|\b(want|need|like|get|take)\b[^.?!]{0,20}\b(an? appointment|a consultation|a slot)\b",
-    re.IGNORECASE,
-)
-_CLINIC_INFO = re.compile(
-    r"\b(where (are|is) (you|u|your|the clinic)|located|address|directions?|parking|opening (hours|times?)|"
-    r"(open|close|closed)\b[^.?!]{0,15}\b(today|tomorrow|sunday|saturday|weekend|now|on)|when (are|do) (you|u) "
-    r"(open|close)|timings?|working hours|phone number|contact (number|details)|whatsapp number|email|"
-    r"kahan hai|kitne baje)",
-    re.IGNORECASE,
-)
-ANSWER_WHEN_CLOSE_DENSE = 0.9
-ANSWER_WHEN_CLOSE_CONFIDENCE = 0.5
-"""Retrieval says "unsure" when the top two topics score nearly the same; if the best passage is
-still a near-paraphrase (dense similarity) and the confidence is fair, answering it serves the
-patient better than a clarifying question."""
-
-
-def _reconcile(route: str, turn: Turn, text: str) -> str:
-    if route == "booking" and not _BOOKING.search(text):
-        return "answer"
-    if route == "clinic_info" and not _CLINIC_INFO.search(text):
-        return "answer"
-    if route == "answer" and turn.entity("topic") is None:
-        if _CLINIC_INFO.search(text):
-            return "clinic_info_or_answer"
-        if _BOOKING.search(text):
-            return "booking_or_answer"
-    return route
+    return _answer(turn, svc, text, nlu_out_of_scope=route is Route.OUT_OF_SCOPE or turn.intent == "out_of_scope")
 
 
 # --- safety paths -------------------------------------------------------------------------------
 
 
-def _emergency(turn: Turn, svc: Services, labels: list[str], ids: list[str]) -> Reply:
-    reason = "warning_sign:" + (",".join(ids) if ids else "nlu")
+def _emergency(turn: Turn, svc: Services, safety: Assessment) -> Reply:
+    reason = "warning_sign:" + ",".join([s.id for s in safety.signs] or safety.emergency_sources)
     svc.alerts.send("emergency", turn.sender_id, turn.channel, turn.text, reason)
     return Reply(
-        messages=[{"text": texts.emergency(svc.clinic, labels)}],
-        meta=ReplyMeta(kind="emergency", disclaimer=True, handoff=True, reason=reason),
+        messages=[{"text": texts.emergency(svc.clinic, turn.channel)}],  # names no sign (rule ids: `reason`)
+        meta=ReplyMeta(kind="emergency", disclaimer=True, handoff=True, reason=reason, rules=safety.rules),
         slots={"handoff": True, "handoff_reason": "emergency", "hold_notices": 0.0, "pending_offer": None},
     )
 
 
-def _handoff(turn: Turn, svc: Services, reason: str, text: str) -> Reply:
+def _handoff(turn: Turn, svc: Services, reason: str, text: str, safety: Assessment | None = None) -> Reply:
     passage: Passage | None = None
     confidence = 0.0
     if reason in GENERAL_INFO_WITH_HANDOFF:
@@ -236,6 +182,7 @@ def _handoff(turn: Turn, svc: Services, reason: str, text: str) -> Reply:
             disclaimer=True,
             handoff=True,
             reason=f"handoff:{reason}",
+            rules=safety.rules if safety is not None else (),
         ),
         slots={
             "handoff": True,
@@ -249,9 +196,15 @@ def _handoff(turn: Turn, svc: Services, reason: str, text: str) -> Reply:
 
 def _hold(turn: Turn, svc: Services) -> Reply:
     """While a person has the conversation the bot only repeats that a person will reply: in full
-    the first time, then in one short line (always with the disclaimer the contract asks for)."""
+    the first time, then in one short line (always with the disclaimer the contract asks for).
+    After an emergency every reply repeats the urgent-care line instead."""
     count = int(turn.slot("hold_notices", 0) or 0)
-    text = texts.handoff_hold(svc.clinic) if count % HOLD_NOTICE_EVERY == 0 else texts.handoff_hold_short()
+    if turn.slot("handoff_reason") == "emergency":
+        text = texts.emergency_hold(svc.clinic, turn.channel)
+    elif count % POLICY.hold_notice_every == 0:
+        text = texts.handoff_hold(svc.clinic)
+    else:
+        text = texts.handoff_hold_short(svc.clinic)
     return Reply(
         messages=[{"text": text}],
         meta=ReplyMeta(kind="handoff", disclaimer=True, handoff=True, reason="handed_off"),
@@ -259,9 +212,9 @@ def _hold(turn: Turn, svc: Services) -> Reply:
     )
 
 
-def _consent(turn: Turn, route: str, svc: Services) -> Reply | None:
+def _consent(turn: Turn, route: Route, svc: Services) -> Reply | None:
     """Asks for consent, or records the answer. None once consent is given and the turn goes on."""
-    if turn.slot("pending_offer") == "consent" and route == "yes_no":
+    if turn.slot("pending_offer") == "consent" and route is Route.YES_NO:
         if turn.intent == "affirm":
             pending = turn.slot("pending_question")
             if pending:
@@ -273,7 +226,7 @@ def _consent(turn: Turn, route: str, svc: Services) -> Reply | None:
                     channel=turn.channel,
                     slots={**turn.slots, "consent": True, "pending_offer": None},
                 )
-                reply = _after_consent(follow, "answer", svc, pending)
+                reply = _after_consent(follow, Route.ANSWER, svc, pending, assess(pending, learned=svc.learned))
                 reply.messages.insert(0, {"text": "Thank you."})
                 reply.slots = {"consent": True, "pending_offer": None, "pending_question": None, **reply.slots}
                 return reply
@@ -287,7 +240,7 @@ def _consent(turn: Turn, route: str, svc: Services) -> Reply | None:
             meta=ReplyMeta(kind="consent", reason="consent:declined"),
             slots={"pending_question": None},
         )
-    question = turn.text if route not in ("smalltalk", "yes_no") and turn.text.strip() else None
+    question = turn.text if route not in (Route.SMALLTALK, Route.YES_NO) and turn.text.strip() else None
     return Reply(
         messages=[
             {
@@ -341,7 +294,11 @@ def _answer(
             return _answer_reply(turn, svc, chosen, reason="retrieval:multi")
 
     result = _search_in_context(turn, svc, text, searched)
-    if nlu_out_of_scope and turn.intent_confidence >= NLU_OOS_MIN and result.confidence < OOS_OVERRIDE:
+    if (
+        nlu_out_of_scope
+        and turn.intent_confidence >= POLICY.nlu_out_of_scope_min
+        and result.confidence < POLICY.out_of_scope_override
+    ):
         return _out_of_scope_reply(svc, texts.out_of_scope(svc.clinic), "nlu:out_of_scope")
     if result.decision == "answer" and result.top is not None:
         return _answer_reply(turn, svc, [_pick(turn, svc, result)], reason="retrieval:answer")
@@ -361,9 +318,9 @@ def _close_but_clear(result: Result) -> bool:
     top = result.top
     return (
         top is not None
-        and "top topics too close" in result.reasons
-        and top.dense >= ANSWER_WHEN_CLOSE_DENSE
-        and result.confidence >= ANSWER_WHEN_CLOSE_CONFIDENCE
+        and TOO_CLOSE in result.reasons
+        and top.dense >= POLICY.answer_when_close_dense
+        and result.confidence >= POLICY.answer_when_close_confidence
     )
 
 
@@ -509,10 +466,10 @@ def _smalltalk_reply(text: str, reason: str) -> Reply:
 
 def _real_question(text: str, svc: Services) -> Result | None:
     """The search result when `text` is a real question retrieval can answer, else None."""
-    if len(re.findall(r"\w+", text)) < 3:
+    if len(re.findall(r"\w+", text)) < POLICY.real_question_min_words:
         return None
     result = svc.retriever.search(text)
-    return result if result.decision == "answer" and result.confidence >= 0.5 else None
+    return result if result.decision == "answer" and result.confidence >= POLICY.real_question_min_confidence else None
 
 
 def _smalltalk(turn: Turn, svc: Services, text: str) -> Reply:
@@ -530,16 +487,8 @@ def _smalltalk(turn: Turn, svc: Services, text: str) -> Reply:
     return _smalltalk_reply(texts.greet(svc.clinic), "greet")
 
 
-_HOURS = re.compile(
-    r"\b(open|opening|hours?|timings?|time|close[sd]?|closing|sunday|saturday|today|baje|khul\w*)\b", re.I
-)
-_ADDRESS = re.compile(r"\b(where|address|located|location|directions?|reach|map|kahan|kaha|parking|find you)\b", re.I)
-_CONTACT = re.compile(r"\b(phone|call|number|email|e-mail|contact|whatsapp|reach you)\b", re.I)
-
-
 def _clinic_info(text: str, svc: Services) -> Reply:
-    wants = {name for name, rx in (("hours", _HOURS), ("address", _ADDRESS), ("contact", _CONTACT)) if rx.search(text)}
-    wants = wants or {"hours", "address", "contact"}
+    wants = clinic_facts_asked(text)
     return Reply(
         messages=[{"text": texts.clinic_info(svc.clinic, wants)}],
         meta=ReplyMeta(kind="clinic_info", reason="clinic_info:" + ",".join(sorted(wants))),

@@ -7,7 +7,8 @@ import logging
 from dataclasses import dataclass
 from functools import lru_cache
 
-from actions.alerts import StaffAlerts
+from actions.safety.gate import LearnedDetector
+from core.alerts import StaffAlerts
 from core.clinic import ClinicConfig, load_clinic
 from core.settings import Settings, get_settings
 from knowledge.passages import Passage
@@ -24,6 +25,8 @@ class Services:
     retriever: Retriever
     alerts: StaffAlerts
     topic_titles: dict[str, str]
+    learned: LearnedDetector | None = None
+    """The learned warning-sign and personal-medical detector (adds recall to the rules), if built."""
 
     @property
     def passages(self) -> dict[str, Passage]:
@@ -33,7 +36,12 @@ class Services:
         return sorted((p for p in self.passages.values() if p.topic == topic), key=lambda p: p.id)
 
     @classmethod
-    def load(cls, settings: Settings | None = None, retriever: Retriever | None = None) -> Services:
+    def load(
+        cls, settings: Settings | None = None, retriever: Retriever | None = None, learned: bool = True
+    ) -> Services:
+        """`learned=False` leaves the rule-based safety detectors alone (tests of the rules' own behaviour)."""
+        from actions.safety.learned import load_or_none
+
         settings = settings or get_settings()
         clinic = load_clinic(settings.clinic_file)
         retriever = retriever or Retriever.open(settings)
@@ -44,6 +52,7 @@ class Services:
             retriever=retriever,
             alerts=StaffAlerts(settings.alerts_file, settings.staff_alert_url),
             topic_titles={t.id: t.title for t in topics.values()},
+            learned=load_or_none() if learned else None,
         )
 
 

@@ -1,67 +1,51 @@
 """Everything the assistant says in its own words (not from passages), filled from clinic.yml.
-Kept in one place so a clinic can review the wording."""
+The safety texts (disclaimer, urgent care, handoff, hold) come from the one reviewed source,
+`actions/safety/texts.yml`; the rest is kept here so a clinic can review the wording."""
 
 from __future__ import annotations
 
-from core.clinic import ClinicConfig
-from knowledge.render import DISCLAIMER
+from collections.abc import Collection
 
-HANDOFF_DISCLAIMER = "I am an automated assistant and cannot give personal medical advice."
+from actions.safety import texts as safety
+from core.clinic import ClinicConfig
+
+safety.current()  # loaded at import: the action server does not start without its reviewed safety texts
+
+
+def facts(clinic: ClinicConfig) -> safety.ClinicFacts:
+    return safety.ClinicFacts.from_mapping(clinic.model_dump(mode="json"))
+
+
+# --- safety texts: written once, in actions/safety/texts.yml ------------------------------------
 
 
 def with_disclaimer(text: str) -> str:
-    return f"{text}\n\n{DISCLAIMER}"
+    return f"{text}\n\n{safety.disclaimer()}"
 
 
-def emergency(clinic: ClinicConfig, labels: list[str]) -> str:
-    signs = f" ({', '.join(labels)})" if labels else ""
-    return (
-        f"⚠️ What you describe{signs} can be a sign of a serious reaction. Please get urgent medical help now: "
-        f"call {clinic.emergency_number} or go to the nearest emergency department. Do not wait for a reply here.\n"
-        "If you can, tell them you had injections (mesotherapy) and when.\n"
-        f"I have alerted the team at {clinic.name}. They will also try to contact you ({clinic.phone}).\n\n"
-        f"{HANDOFF_DISCLAIMER} {DISCLAIMER}"
-    )
+def emergency(clinic: ClinicConfig, channel: str | None) -> str:
+    """Urgent care; says the clinic will contact the patient only where it can (messaging apps)."""
+    return safety.emergency(facts(clinic), channel)
 
 
-HANDOFF_REASONS = {
-    "pregnancy": "Whether mesotherapy is right during pregnancy or breastfeeding is something a clinician must decide with you.",
-    "medicine": "Questions about your own medicines need a clinician who knows your health history.",
-    "condition": "With a health condition, a clinician needs to look at your situation before any treatment.",
-    "symptom_after_treatment": "Anything you notice after your own treatment should be checked by a clinician.",
-    "is_this_normal": "Only a clinician who can look at you can say whether this is normal for you.",
-    "dosing": "I can't recommend medicines or doses; a clinician will advise you.",
-    "treatment_choice": "Which treatment suits you is decided in a consultation with a clinician.",
-    "diagnosis": "I can't diagnose skin problems; a clinician needs to look at this.",
-    "personal": "This is a personal medical question, so a clinician should answer it.",
-    "human": "Of course, I'll ask a member of our team to take over.",
-    "offer_accepted": "Thank you, I'll ask a member of our team to take over.",
-}
+def emergency_hold(clinic: ClinicConfig, channel: str | None) -> str:
+    """Every reply after an emergency until the clinic hands the conversation back: call now."""
+    return safety.hold_emergency(facts(clinic), channel)
 
 
 def handoff(clinic: ClinicConfig, reason: str, general_info: str | None = None) -> str:
-    lead = HANDOFF_REASONS.get(reason, HANDOFF_REASONS["personal"])
-    text = (
-        f"{lead} I've passed your message to the team at {clinic.name}; a clinician will reply here "
-        f"{clinic.handoff_reply_time}. You can also call {clinic.phone}.\n"
-        f"If you have trouble breathing, swelling of the face or throat, fainting or severe pain, call "
-        f"{clinic.emergency_number} at once."
-    )
-    if general_info:
-        text += f"\n\nMeanwhile, the general information:\n{general_info}"
-    return f"{text}\n\n{HANDOFF_DISCLAIMER} {DISCLAIMER}"
+    return safety.handoff(facts(clinic), reason, general_info)
 
 
 def handoff_hold(clinic: ClinicConfig) -> str:
-    return (
-        f"Your conversation is with the team at {clinic.name} now; a person will reply here "
-        f"{clinic.handoff_reply_time}. If anything gets worse or feels urgent, call {clinic.emergency_number}.\n\n"
-        f"{HANDOFF_DISCLAIMER} {DISCLAIMER}"
-    )
+    return safety.hold(facts(clinic))
 
 
-def handoff_hold_short() -> str:
-    return f"Thank you, a person from the team will read this and reply here.\n\n{DISCLAIMER}"
+def handoff_hold_short(clinic: ClinicConfig | None = None) -> str:
+    return safety.hold_short(facts(clinic) if clinic is not None else safety.ClinicFacts())
+
+
+# --- everything else the assistant says in its own words -----------------------------------------
 
 
 def greet(clinic: ClinicConfig) -> str:
@@ -125,7 +109,7 @@ def declined_person() -> str:
     return 'No problem. You can ask me something else, or write "talk to a person" at any time.'
 
 
-def clinic_info(clinic: ClinicConfig, wants: set[str]) -> str:
+def clinic_info(clinic: ClinicConfig, wants: Collection[str]) -> str:
     parts = []
     if "hours" in wants:
         parts.append("Opening hours: " + "; ".join(clinic.opening_hours) + ".")

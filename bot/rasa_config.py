@@ -1,6 +1,11 @@
 """Renders the Rasa server's endpoints.yml and credentials.yml from the typed settings (one source
 of truth for ports, the tracker store and the lock store) into var/rasa/.
 
+The tracker store is bot/tracker_store.py's `FailClosedSQLTrackerStore` (Rasa's SQL store, except
+that a database failure is an error, never a silent switch to memory). Rasa 3.6 waits up to 5 minutes
+for an action and reads no timeout from endpoints.yml (`RemoteAction.run` passes its own), so the
+channels bound each turn instead (MESO_DIALOGUE_TIMEOUT_SECONDS, bot/channels/common.py).
+
     python -m bot.rasa_config      # prints the directory it wrote to
 """
 
@@ -15,9 +20,11 @@ import yaml
 
 from core.settings import Settings, get_settings
 
+FAIL_CLOSED_STORE = "bot.tracker_store.FailClosedSQLTrackerStore"
 
-def tracker_store(url: str) -> dict[str, Any]:
-    """Rasa's SQLTrackerStore settings from an SQLAlchemy-style URL."""
+
+def tracker_store(url: str, start_timeout: float = 60.0) -> dict[str, Any]:
+    """The fail-closed SQL tracker store's settings from an SQLAlchemy-style URL."""
     parsed = urlparse(url)
     dialect = parsed.scheme.split("+")[0]
     if dialect == "sqlite":
@@ -25,10 +32,10 @@ def tracker_store(url: str) -> dict[str, Any]:
         if not path:
             raise ValueError(f"tracker store URL {url!r}: use sqlite:///path/to/file.db")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return {"type": "SQL", "dialect": "sqlite", "db": path}
+        return {"type": FAIL_CLOSED_STORE, "dialect": "sqlite", "db": path, "start_timeout": start_timeout}
     if dialect in ("postgresql", "postgres"):
         store: dict[str, Any] = {
-            "type": "SQL",
+            "type": FAIL_CLOSED_STORE,
             "dialect": "postgresql",
             "url": parsed.hostname or "localhost",
             "port": parsed.port or 5432,
@@ -38,6 +45,7 @@ def tracker_store(url: str) -> dict[str, Any]:
             store["username"] = unquote(parsed.username)
         if parsed.password:
             store["password"] = unquote(parsed.password)
+        store["start_timeout"] = start_timeout
         return store
     raise ValueError(f"tracker store URL {url!r}: only sqlite:/// and postgresql:// are supported")
 
@@ -62,7 +70,7 @@ def lock_store(url: str | None) -> dict[str, Any] | None:
 def endpoints(settings: Settings) -> dict[str, Any]:
     data: dict[str, Any] = {
         "action_endpoint": {"url": settings.action_server_url},
-        "tracker_store": tracker_store(settings.tracker_db_url),
+        "tracker_store": tracker_store(settings.tracker_db_url, settings.tracker_start_timeout_seconds),
     }
     locks = lock_store(settings.lock_store_url)
     if locks:

@@ -24,6 +24,9 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "connect")
         def _foreign_keys(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
             dbapi_connection.execute("PRAGMA foreign_keys=ON")
+            # A record written with invalid UTF-8 by something other than Rasa reads with U+FFFD
+            # instead of failing every screen that touches it (PostgreSQL refuses such bytes on write).
+            dbapi_connection.text_factory = lambda raw: raw.decode("utf-8", "replace")
 
         return engine
     return create_engine(url, pool_pre_ping=True)

@@ -17,12 +17,13 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from actions.alerts import locked
 from console import audit
 from console.models import Conversation, Note, Review, SyncState, Tag
 from console.sync import index_lock, lock_index
 from console.tracker_store import chunks, events, has_events_table, tracker_engine
+from core.alerts import locked
 from core.settings import Settings
+from core.text_clean import clean_text
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def rewrite_alerts(path: Path, change: Callable[[dict[str, Any]], dict[str, Any]
                     touched += 1
                 elif new != alert:
                     touched += 1
-                    kept.append(json.dumps(new, ensure_ascii=False))
+                    kept.append(clean_text(json.dumps(new, ensure_ascii=False)))  # any str: stays UTF-8
                 else:
                     kept.append(line)
             if touched:

@@ -1,5 +1,9 @@
 """Export of a filtered set of conversations, one message per CSV row or one conversation per
-JSON line, streamed in batches so tens of thousands of conversations never sit in memory."""
+JSON line, streamed in batches so tens of thousands of conversations never sit in memory.
+
+Messages come from console/transcripts.py, which reads every event tolerantly; every cell and
+line is cleaned once more (core/text_clean.py) and metadata of an unexpected shape is written as
+text, so one bad record never cuts an export short."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from dataclasses import dataclass
 from console import transcripts
 from console.schemas import ConversationOut, MessageOut
 from console.tracker_store import conversations as tracker_conversations
+from core.text_clean import clean_text
 
 BATCH = 200
 CSV_COLUMNS = [
@@ -41,9 +46,18 @@ class ExportRequest:
 
 
 def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
+    text = "" if value is None else clean_text(str(value))
     # a cell starting with = + - @ (or a tab/CR) would run as a formula in a spreadsheet
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _words(value: object) -> str:
+    """A metadata list (topics, passage ids) as space-separated words; any other value as text."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return " ".join(str(v) for v in value)
+    return str(value)
 
 
 def _batches(request: ExportRequest) -> Iterator[tuple[ConversationOut, list[MessageOut]]]:
@@ -73,8 +87,8 @@ def csv_chunks(request: ExportRequest) -> Iterator[str]:
                         message.author,
                         message.text,
                         meta.get("kind"),
-                        " ".join(str(t) for t in meta.get("topics") or []),  # type: ignore[attr-defined]
-                        " ".join(str(p) for p in meta.get("passage_ids") or []),  # type: ignore[attr-defined]
+                        _words(meta.get("topics")),
+                        _words(meta.get("passage_ids")),
                         meta.get("confidence"),
                         meta.get("disclaimer"),
                         meta.get("handoff"),
@@ -94,4 +108,4 @@ def jsonl_chunks(request: ExportRequest) -> Iterator[str]:
             "conversation": conversation.model_dump(mode="json"),
             "messages": [m.model_dump(mode="json") for m in messages],
         }
-        yield json.dumps(record, ensure_ascii=False) + "\n"
+        yield clean_text(json.dumps(record, ensure_ascii=False)) + "\n"

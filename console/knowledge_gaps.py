@@ -69,6 +69,14 @@ def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
     return len(a & b) / len(a | b) >= SIMILAR
 
 
+def _when(timestamp: object) -> datetime:
+    """The event's time; the epoch for a timestamp no clock can show (NaN, infinite, absurd)."""
+    try:
+        return datetime.fromtimestamp(float(timestamp), UTC)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError, OSError):
+        return datetime.fromtimestamp(0, UTC)
+
+
 def unsure_questions(sender_id: str, events: list[StoredEvent]) -> list[Unsure]:
     """Each patient message whose turn ended as clarify or out of scope, or answered with low confidence."""
     found: list[Unsure] = []
@@ -78,9 +86,11 @@ def unsure_questions(sender_id: str, events: list[StoredEvent]) -> list[Unsure]:
             text = str(event.data.get("text") or "").strip()
             question = event if text and not text.startswith("/") else None
         elif event.type_name == "bot" and question is not None:
-            meta = ((event.data.get("data") or {}).get("custom") or {}).get("meta")
+            payload = event.data.get("data")
+            custom = payload.get("custom") if isinstance(payload, dict) else None
+            meta = custom.get("meta") if isinstance(custom, dict) else None
             if not isinstance(meta, dict):
-                continue
+                continue  # not a reply's metadata, or a malformed record: never stops the screen
             kind = str(meta.get("kind") or "")
             confidence = meta.get("confidence")
             score = float(confidence) if isinstance(confidence, int | float) else None
@@ -89,7 +99,7 @@ def unsure_questions(sender_id: str, events: list[StoredEvent]) -> list[Unsure]:
                     Unsure(
                         sender_id,
                         str(question.data.get("text")).strip(),
-                        datetime.fromtimestamp(question.timestamp, UTC),
+                        _when(question.timestamp),
                         "low_confidence" if kind == "answer" else kind,
                         score,
                     )

@@ -31,6 +31,7 @@ from console.redaction import redact
 from console.sync import index_lock, lock_index
 from console.tracker_store import chunks, events, has_events_table, tracker_engine
 from core.settings import Settings
+from core.text_clean import clean_text
 
 SYSTEM = "system"
 """The actor of scheduled runs."""
@@ -161,7 +162,8 @@ def _redact_events(conn: Connection, senders: list[str]) -> tuple[int, set[str]]
         for row in rows:
             new = redacted_event(row.type_name, _json(row.data))
             if new is not None:
-                changes.append({"row_id": row.id, "new_data": json.dumps(new, ensure_ascii=False)})
+                # cleaned: a lone surrogate or NUL in the stored text must not stop the job
+                changes.append({"row_id": row.id, "new_data": clean_text(json.dumps(new, ensure_ascii=False))})
                 touched.add(row.sender_id)
         if changes:
             conn.execute(statement, changes)

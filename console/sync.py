@@ -1,22 +1,36 @@
 """Keeps the conversation index (console_conversations) in step with Rasa's tracker store: reads
-only the events added since the last run (by event id), so it is cheap to call before every list."""
+only the events added since the last run (by event id), so it is cheap to call before every list.
+
+One bad record never stops it. Every value read from an event is checked: strings are cleaned
+(core/text_clean.py: lone surrogates, NUL, noncharacters) and cut to their column, values of the
+wrong type count as missing, unreadable timestamps as the epoch. An event that is repaired that way,
+or that still cannot be stored (it is then skipped), is logged once, by event id and never with its
+text, and the sync carries on with the next one."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import defaultdict
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from console.models import Conversation, SyncState
 from console.tracker_store import StoredEvent, events_after
+from core.text_clean import clean_text, is_clean
+
+log = logging.getLogger(__name__)
 
 LOW_CONFIDENCE = 0.6
 CHANNEL_PREFIXES = {"tg-": "telegram", "wa-": "whatsapp", "web-": "webchat"}
 SEARCH_LIMIT = 20_000
+SENDER_LIMIT = 255  # console_conversations.sender_id
 INDEX_LOCK_KEY = 0x6D65736F  # PostgreSQL advisory lock id ("meso")
+EPOCH = datetime.fromtimestamp(0, UTC)
 _index_lock = threading.Lock()
 
 
@@ -32,85 +46,181 @@ def index_lock() -> threading.Lock:
     return _index_lock
 
 
-def _when(timestamp: float) -> datetime:
-    return datetime.fromtimestamp(timestamp or 0.0, UTC)
+def _when(timestamp: Any) -> datetime:
+    """An event's time; the epoch for one that is missing, not a number, NaN or out of range."""
+    try:
+        return datetime.fromtimestamp(float(timestamp or 0.0), UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return EPOCH
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any, limit: int) -> str:
+    """A string field, cleaned and cut to `limit`; numbers as their digits; anything else empty."""
+    if isinstance(value, str):
+        return clean_text(value[:limit])
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)[:limit]
+    return ""
 
 
 def _channel(sender_id: str, event: StoredEvent | None) -> str:
-    if event is not None and event.data.get("input_channel"):
-        return str(event.data["input_channel"])[:32]
+    named = _text(event.data.get("input_channel"), 32) if event is not None else ""
+    if named:
+        return named
     return next((name for prefix, name in CHANNEL_PREFIXES.items() if sender_id.startswith(prefix)), "rest")
 
 
+def _usable_sender(sender_id: Any) -> bool:
+    """A sender id the index can key a conversation by. Ids are never repaired: two different ids
+    must never become one conversation."""
+    return isinstance(sender_id, str) and 0 < len(sender_id) <= SENDER_LIMIT and is_clean(sender_id)
+
+
+def problems(event: StoredEvent) -> list[str]:
+    """What is wrong with an event that the index repairs (names of fields only, never their text)."""
+    found: list[str] = []
+    data = event.data
+    if not data:
+        found.append("data is not a JSON object")
+    if _when(event.timestamp) == EPOCH and event.timestamp:
+        found.append("unreadable timestamp")
+    if event.type_name == "user":
+        raw = data.get("text")
+        if raw is not None and not isinstance(raw, str):
+            found.append("text is not a string")
+        elif isinstance(raw, str) and (len(raw) > SEARCH_LIMIT or not is_clean(raw)):
+            found.append("text too long or with characters no store accepts")
+    return found
+
+
 def apply(row: Conversation, event: StoredEvent) -> None:
-    """Folds one tracker event into the conversation's row."""
-    row.last_at = max(row.last_at, _when(event.timestamp))
+    """Folds one tracker event into the conversation's row. Tolerant: fields of the wrong type are
+    ignored, strings are cleaned and cut to their columns."""
+    at = _when(event.timestamp)
+    row.last_at = max(row.last_at, at)
     data = event.data
     if event.type_name == "user":
         row.user_messages = (row.user_messages or 0) + 1
-        row.last_user_at = _when(event.timestamp)
+        row.last_user_at = at
         row.channel = _channel(row.sender_id, event)
-        text = str(data.get("text") or "")
-        if text and not text.startswith("/"):
-            row.last_user_text = text[:500]
+        said = _text(data.get("text"), SEARCH_LIMIT)
+        if said and not said.startswith("/"):
+            row.last_user_text = said[:500]
             if not row.preview:
-                row.preview = text[:200]
+                row.preview = said[:200]
             if len(row.search_text or "") < SEARCH_LIMIT:
-                row.search_text = ((row.search_text or "") + "\n" + text.lower())[:SEARCH_LIMIT]
-    elif event.type_name == "bot" and (data.get("metadata") or {}).get("staff_reply"):
-        row.last_staff_at = _when(event.timestamp)
+                row.search_text = ((row.search_text or "") + "\n" + said.lower())[:SEARCH_LIMIT]
+    elif event.type_name == "bot" and _dict(data.get("metadata")).get("staff_reply"):
+        row.last_staff_at = at
     elif event.type_name == "bot":
-        meta = ((data.get("data") or {}).get("custom") or {}).get("meta")
-        if isinstance(meta, dict) and meta.get("kind"):
-            kind = str(meta["kind"])
+        meta = _dict(_dict(_dict(data.get("data")).get("custom")).get("meta"))
+        kind = _text(meta.get("kind"), 32).replace(",", " ").strip()
+        if kind:
             if f",{kind}," not in row.kinds:
                 row.kinds = f"{row.kinds}{kind},"[:255]
             if kind == "emergency":
                 row.emergency = True
             confidence = meta.get("confidence")
             if kind == "clarify" or (
-                kind == "answer" and isinstance(confidence, int | float) and confidence < LOW_CONFIDENCE
+                kind == "answer"
+                and isinstance(confidence, int | float)
+                and not isinstance(confidence, bool)
+                and confidence < LOW_CONFIDENCE
             ):
                 row.low_confidence = True
     elif event.type_name == "slot" and data.get("name") == "handoff":
         waiting = bool(data.get("value"))
         if waiting and not row.handoff:
-            row.handoff_since = _when(event.timestamp)
+            row.handoff_since = at
         elif not waiting:
             row.handoff_since = None
             row.handoff_reason = None
         row.handoff = waiting
     elif event.type_name == "slot" and data.get("name") == "handoff_reason" and data.get("value"):
-        row.handoff_reason = str(data["value"])[:64]
+        row.handoff_reason = _text(data["value"], 64) or None
 
 
 def sync(db: Session, tracker_url: str, batch: int = 5000) -> int:
     """Indexes every event added since the last call; returns how many were read. Safe to call
-    from concurrent requests: one batch at a time, each in its own locked transaction."""
+    from concurrent requests: one batch at a time, each in its own locked transaction. A batch that
+    cannot be stored is stored again event by event, skipping (and logging) the ones that fail."""
     total = 0
     with _index_lock:
         while True:
             lock_index(db)
-            state = db.get(SyncState, "last_event_id", populate_existing=True) or SyncState(
-                name="last_event_id", value=0
-            )
+            state = _state(db)
             new = events_after(tracker_url, state.value, batch)
             if not new:
                 db.commit()
                 break
-            _fold(db, new)
-            state.value = new[-1].id
-            db.merge(state)
-            db.commit()
+            try:
+                _fold(db, new)
+                state.value = new[-1].id
+                db.merge(state)
+                db.commit()
+            except (OperationalError, InterfaceError):
+                db.rollback()
+                raise  # the database itself is unavailable: nothing is skipped
+            except (SQLAlchemyError, ValueError):
+                db.rollback()
+                _one_by_one(db, new)
             total += len(new)
             if len(new) < batch:
                 break
     return total
 
 
+def _state(db: Session) -> SyncState:
+    return db.get(SyncState, "last_event_id", populate_existing=True) or SyncState(name="last_event_id", value=0)
+
+
+def _one_by_one(db: Session, new: list[StoredEvent]) -> None:
+    """Stores a batch that failed as a whole one event per transaction; an event that fails alone is
+    skipped (the index moves past it) and logged by id."""
+    for event in new:
+        lock_index(db)
+        state = _state(db)
+        if event.id <= state.value:
+            db.commit()
+            continue
+        try:
+            _fold(db, [event])
+            state.value = event.id
+            db.merge(state)
+            db.commit()
+        except (OperationalError, InterfaceError):
+            db.rollback()
+            raise
+        except (SQLAlchemyError, ValueError) as exc:
+            db.rollback()
+            log.warning("conversation index: skipped tracker event %s, it cannot be stored (%s)", event.id, _name(exc))
+            lock_index(db)
+            state = _state(db)
+            state.value = max(state.value, event.id)
+            db.merge(state)
+            db.commit()
+
+
+def _name(exc: BaseException) -> str:
+    """The error's class, or the database driver's one inside SQLAlchemy's wrapper (never its message,
+    which can quote the event's text)."""
+    cause = getattr(exc, "orig", None)
+    return type(cause if isinstance(cause, BaseException) else exc).__name__
+
+
 def _fold(db: Session, new: list[StoredEvent]) -> None:
     by_sender: dict[str, list[StoredEvent]] = defaultdict(list)
     for event in new:
+        if not _usable_sender(event.sender_id):
+            log.warning("conversation index: skipped tracker event %s, its sender id is unusable", event.id)
+            continue
+        found = problems(event)
+        if found:
+            log.warning("conversation index: repaired tracker event %s (%s)", event.id, "; ".join(found))
         by_sender[event.sender_id].append(event)
     for sender_id, events in by_sender.items():
         row = db.get(Conversation, sender_id, populate_existing=True)
@@ -132,4 +242,7 @@ def _fold(db: Session, new: list[StoredEvent]) -> None:
             )
             db.add(row)
         for event in events:
-            apply(row, event)
+            try:
+                apply(row, event)
+            except Exception as exc:  # a shape no check above foresaw: the rest of the batch still counts
+                log.warning("conversation index: skipped tracker event %s (%s)", event.id, type(exc).__name__)

@@ -1,45 +1,83 @@
 """A conversation's transcript from its tracker events: patient messages, bot replies with the
-turn's reply metadata (CONTRACT.md), and staff replies with their author."""
+turn's reply metadata (CONTRACT.md), and staff replies with their author.
+
+Every event is read tolerantly, so one bad record never breaks a transcript or an export: strings
+are cleaned (core/text_clean.py: lone surrogates, NUL, noncharacters) and cut to TEXT_LIMIT, the
+reply metadata is made JSON-safe (clean_value), values of the wrong type count as missing and an
+unreadable timestamp reads as the epoch."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from console.redaction import maybe
 from console.schemas import MessageOut
 from console.tracker_store import StoredEvent
+from core.text_clean import clean_text, clean_value
+
+TEXT_LIMIT = 20_000
+"""Characters of one message shown or exported (the channels accept 10,000; a longer text was
+stored some other way and is cut, marked with an ellipsis)."""
+EPOCH = datetime.fromtimestamp(0, UTC)
+
+
+def _when(timestamp: Any) -> datetime:
+    try:
+        return datetime.fromtimestamp(float(timestamp or 0.0), UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return EPOCH
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        return ""
+    return clean_text(value) if len(value) <= TEXT_LIMIT else clean_text(value[: TEXT_LIMIT - 1]) + "…"
 
 
 def messages(events: Iterable[StoredEvent], redact: bool) -> list[MessageOut]:
     out: list[MessageOut] = []
     for event in events:
         data = event.data
-        at = datetime.fromtimestamp(event.timestamp, UTC)
+        at = _when(event.timestamp)
         if event.type_name == "user":
-            text = str(data.get("text") or "")
-            out.append(MessageOut(event_id=event.id, at=at, role="patient", text=maybe(text, redact)))
+            out.append(
+                MessageOut(event_id=event.id, at=at, role="patient", text=maybe(_text(data.get("text")), redact))
+            )
         elif event.type_name == "bot":
-            inner = data.get("data") or {}
-            meta = (inner.get("custom") or {}).get("meta")
+            inner = _dict(data.get("data"))
+            meta = _dict(inner.get("custom")).get("meta")
             if isinstance(meta, dict):
+                safe_meta = clean_value(meta)
                 # the turn's metadata belongs to the bot messages just before it
                 for message in reversed(out):
                     if message.role != "bot" or message.meta is not None:
                         break
-                    message.meta = meta
+                    message.meta = safe_meta
                 continue
-            extra = data.get("metadata") or {}
+            extra = _dict(data.get("metadata"))
             staff_reply = bool(extra.get("staff_reply"))
+            buttons = inner.get("buttons")
             out.append(
                 MessageOut(
                     event_id=event.id,
                     at=at,
                     role="staff" if staff_reply else "bot",
                     # the bot's own texts are curated; staff may have typed identifiers
-                    text=maybe(str(data.get("text") or ""), redact and staff_reply),
-                    buttons=[str(b.get("title", "")) for b in inner.get("buttons") or [] if isinstance(b, dict)],
-                    author=str(extra.get("author") or "") or None if staff_reply else None,
+                    text=maybe(_text(data.get("text")), redact and staff_reply),
+                    buttons=[
+                        _text(b.get("title", ""))
+                        for b in (buttons if isinstance(buttons, list) else [])
+                        if isinstance(b, dict)
+                    ],
+                    author=(_text(extra.get("author"))[:128] or None) if staff_reply else None,
                 )
             )
     return out

@@ -2,6 +2,10 @@
 to reply to a handed-off patient and to hand a conversation back to the assistant.
 
     python -m core.rasa_api handback SENDER_ID
+
+Any str is accepted: the reply's text and author are cleaned (core/text_clean.py) before they are
+sent; a sender id no conversation can have (lone surrogates, control characters) is a 404 without a
+request, and an answer that is not JSON is a RasaApiError, never a crash.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.settings import Settings, get_settings
+from core.text_clean import clean_text, is_clean
 
 
 class RasaApiError(RuntimeError):
@@ -36,29 +41,40 @@ def staff_reply(sender_id: str, text: str, author: str, settings: Settings | Non
     settings = settings or get_settings()
     if not settings.rasa_token:
         raise RasaApiError("MESO_RASA_TOKEN is not set, so replies cannot be sent through Rasa", 503)
+    _check_sender(sender_id)
+    body = {"sender_id": sender_id, "text": clean_text(text), "author": clean_text(author)}
     req = urllib.request.Request(
         f"{settings.rasa_url.rstrip('/')}/webhooks/staff/reply",
-        data=json.dumps({"sender_id": sender_id, "text": text, "author": author}).encode(),
+        data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {settings.rasa_token}"},
         method="POST",
     )
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
-            body = json.loads(resp.read() or b"{}")
+            answer = json.loads(resp.read() or b"{}")
     except urllib.error.HTTPError as exc:
         try:
             detail = str(json.loads(exc.read() or b"{}").get("error") or exc.reason)
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             detail = str(exc.reason)
-        raise RasaApiError(detail, exc.code) from exc
+        raise RasaApiError(clean_text(detail), exc.code) from exc
     except OSError as exc:
         raise RasaApiError(f"the assistant at {settings.rasa_url} is unreachable: {exc}") from exc
-    return Delivery(via=str(body.get("via") or ""))
+    except (ValueError, RecursionError) as exc:
+        raise RasaApiError("the assistant's answer was not JSON") from exc
+    via = answer.get("via") if isinstance(answer, dict) else None
+    return Delivery(via=clean_text(str(via or "")))
+
+
+def _check_sender(sender_id: str) -> None:
+    if not sender_id or not is_clean(sender_id):
+        raise RasaApiError("no such conversation", 404)
 
 
 def _post_events(settings: Settings, sender_id: str, events: list[dict[str, Any]]) -> None:
     if not settings.rasa_token:
         raise RasaApiError("MESO_RASA_TOKEN is not set, so Rasa's HTTP API is not enabled")
+    _check_sender(sender_id)
     sender = urllib.parse.quote(sender_id, safe="")
     url = f"{settings.rasa_url.rstrip('/')}/conversations/{sender}/tracker/events?" + urllib.parse.urlencode(
         {"token": settings.rasa_token, "include_events": "NONE"}

@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     action_server_url: str = "http://localhost:5055/webhook"
     rasa_token: str | None = None
     """Token for Rasa's HTTP API (used to hand a conversation back to the assistant)."""
+    dialogue_timeout_seconds: float = Field(default=8.0, gt=0, le=120)
+    """How long a channel waits for the dialogue (NLU, actions, storage) before it answers by itself: the
+    rule-based warning-sign check and the polite fallback, stored in the conversation, with a staff alert
+    for an emergency. Rasa's own wait for the action server (5 minutes) cannot be configured in 3.6."""
+    tracker_start_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
+    """At start-up Rasa waits this long for the tracker database to accept reads and writes, then refuses
+    to start (it never falls back to keeping conversations in memory)."""
     rasa_model_dir: Path = PROJECT_ROOT / "var" / "rasa" / "models"
     rasa_run_dir: Path = PROJECT_ROOT / "var" / "rasa"
     """Generated endpoints/credentials files, training data generated from the knowledge base."""

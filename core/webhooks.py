@@ -4,6 +4,7 @@
     python -m core.webhooks whatsapp     # prints what to enter in the Meta app dashboard
 
 Reads the settings (MESO_PUBLIC_URL, MESO_TELEGRAM_*, MESO_WHATSAPP_*). Secrets are never printed.
+What is sent is cleaned first (core/text_clean.py); an answer that is not JSON is a SetupError.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import urllib.request
 from typing import Any
 
 from core.settings import Settings, get_settings
+from core.text_clean import clean_text, clean_value
 
 TELEGRAM_UPDATES = ["message", "edited_message", "callback_query"]
 
@@ -30,15 +32,22 @@ def _public_url(settings: Settings) -> str:
 
 
 def _call(url: str, payload: dict[str, Any]) -> dict[str, Any]:
-    req = urllib.request.Request(url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"})
+    data = json.dumps(clean_value(payload), ensure_ascii=False).encode("utf-8")
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=20) as resp:
-            return json.loads(resp.read() or b"{}")
+            answer = json.loads(resp.read() or b"{}")
     except urllib.error.HTTPError as exc:
-        body = exc.read().decode(errors="replace")[:300]
+        body = clean_text(exc.read().decode(errors="replace")[:300])
         raise SetupError(f"the platform answered {exc.code}: {body}") from None
     except OSError as exc:
         raise SetupError(f"cannot reach the platform API: {exc}") from None
+    except (ValueError, RecursionError):
+        raise SetupError("the platform's answer is not JSON") from None
+    if not isinstance(answer, dict):
+        raise SetupError("the platform's answer is not a JSON object")
+    cleaned: dict[str, Any] = clean_value(answer)
+    return cleaned
 
 
 def register_telegram(settings: Settings) -> dict[str, Any]:

@@ -3,10 +3,11 @@ passage asks for them (the cost answer quotes the clinic's own price list when s
 
 from __future__ import annotations
 
+from actions.safety.texts import disclaimer
 from core.clinic import ClinicConfig
 from knowledge.passages import Passage
 
-DISCLAIMER = "General information only, not medical advice: a clinician decides what is right for you."
+DISCLAIMER = disclaimer()  # written once, in actions/safety/texts.yml
 
 
 def answer_text(passage: Passage, clinic: ClinicConfig | None = None) -> str:

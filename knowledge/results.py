@@ -7,6 +7,12 @@ from typing import Literal
 
 Decision = Literal["answer", "unsure", "out_of_scope", "empty"]
 
+TOO_CLOSE = "top topics too close"
+"""The reason an "unsure" result gives when its two best topics score nearly the same."""
+WEAK_MATCH = "weak match"
+LOW_CONFIDENCE = "low confidence"
+CLOSEST_TO_OUT_OF_SCOPE = "closest to an out-of-scope example"
+
 
 @dataclass(frozen=True)
 class Hit:

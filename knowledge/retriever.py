@@ -20,7 +20,7 @@ from core.settings import Settings, get_settings
 from knowledge import index as index_mod
 from knowledge.embedder import Embedder
 from knowledge.index import KnowledgeIndex, Sources
-from knowledge.results import Decision, Hit, Result
+from knowledge.results import CLOSEST_TO_OUT_OF_SCOPE, LOW_CONFIDENCE, TOO_CLOSE, WEAK_MATCH, Decision, Hit, Result
 from knowledge.scoring import OOS, score
 from knowledge.text import clip
 
@@ -125,15 +125,11 @@ class Retriever:
         if confidence >= t.answer and margin >= t.min_margin and top_score >= t.min_score and s.oos < top_score:
             decision = "answer"
         elif s.oos >= top_score:
-            decision, reasons = "out_of_scope", ["closest to an out-of-scope example"]
+            decision, reasons = "out_of_scope", [CLOSEST_TO_OUT_OF_SCOPE]
         elif confidence >= t.unsure:
             decision = "unsure"
             reasons = [
-                "top topics too close"
-                if margin < t.min_margin
-                else "weak match"
-                if top_score < t.min_score
-                else "low confidence"
+                TOO_CLOSE if margin < t.min_margin else WEAK_MATCH if top_score < t.min_score else LOW_CONFIDENCE
             ]
             if len(candidates) < 2 and len(s.topic_order) > 1:
                 candidates = tuple(topic for topic, _ in s.topic_order[:2])

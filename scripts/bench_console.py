@@ -1,15 +1,18 @@
 """Staff console benchmark: how the conversation list, search, transcript, knowledge gaps and
 export behave with tens of thousands of conversations in the tracker store. Seeds a private
 database with Rasa-shaped events, drives the real app through FastAPI's TestClient (no network),
-and writes a Markdown section into the benchmark report.
+and writes its section of the benchmark report.
 
     .venv/bin/python scripts/bench_console.py [--conversations 20000] [--db sqlite|postgresql]
         [--report docs/benchmarks.md]
+
+A quick check that it still runs (seconds): --conversations 50 --report /tmp/console.md
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import platform
 import random
@@ -20,7 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -31,8 +34,9 @@ from console.accounts import create_user
 from console.app import create_app
 from console.tracker_store import events, metadata, tracker_engine
 from core.settings import Settings
+from scripts.benchlib import write_section
 
-BEGIN, END = "<!-- bench:console -->", "<!-- /bench:console -->"
+PSQL = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-c"]
 PASSWORD = "a long enough passphrase 0123"
 QUESTIONS = [
     ("does it hurt?", "answer", 0.9),
@@ -118,7 +122,7 @@ def timed(call: Callable[[], object], repeat: int = 5) -> tuple[float, float]:
     return statistics.median(times), max(times)
 
 
-def get(client: TestClient, path: str, **params: object) -> Callable[[], object]:
+def get(client: TestClient, path: str, **params: str | int | bool) -> Callable[[], object]:
     def call() -> object:
         response = client.get(path, params=params)
         assert response.status_code == 200, response.text
@@ -127,52 +131,37 @@ def get(client: TestClient, path: str, **params: object) -> Callable[[], object]
     return call
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--conversations", type=int, default=20_000)
-    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--report", type=Path, default=Path("docs/benchmarks.md"))
-    args = parser.parse_args()
-    rng = random.Random(7)
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.db == "sqlite":
-            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-            name = None
-        else:
-            name = f"meso_bench_{uuid.uuid4().hex[:8]}"
-            subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-c", f"create database {name}"], check=True)
-            url = f"postgresql://postgres@127.0.0.1:5432/{name}"
-        try:
-            lines = run(url, args, rng)
-        finally:
-            if name:
-                tracker_engine(url).dispose()
-                from console.db import session_factory
+@contextlib.contextmanager
+def database(kind: str, folder: Path) -> Iterator[str]:
+    """A private, empty database: an SQLite file in `folder`, or a new PostgreSQL database dropped after."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'bench.db'}"
+        return
+    name = f"meso_bench_{uuid.uuid4().hex[:8]}"
+    subprocess.run([*PSQL, f"create database {name}"], check=True)
+    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    try:
+        yield url
+    finally:
+        tracker_engine(url).dispose()
+        from console.db import session_factory
 
-                session_factory(url).kw["bind"].dispose()
-                subprocess.run(
-                    ["psql", "-h", "127.0.0.1", "-U", "postgres", "-c", f"drop database if exists {name} with (force)"],
-                    check=False,
-                )
-    write_section(args.report, "\n".join(lines))
-    print("\n".join(lines))
-    return 0
+        session_factory(url).kw["bind"].dispose()
+        subprocess.run([*PSQL, f"drop database if exists {name} with (force)"], check=False)
 
 
-def run(url: str, args: argparse.Namespace, rng: random.Random) -> list[str]:
-    t0 = time.perf_counter()
-    count = seed(url, args.conversations, rng)
-    seeded = time.perf_counter() - t0
+def open_console(url: str) -> TestClient:
+    """The real app on the seeded database, logged in as an admin."""
     settings = Settings(console_db_url=url, tracker_db_url=url, retention_interval_minutes=0)
     client = TestClient(create_app(settings))
     create_user(url, "bench", PASSWORD, "admin")
     response = client.post("/api/auth/login", json={"username": "bench", "password": PASSWORD})
     client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+    return client
 
-    t0 = time.perf_counter()
-    get(client, "/api/conversations")()
-    first_sync = time.perf_counter() - t0
-    results: list[tuple[str, tuple[float, float]]] = [
+
+def measure(client: TestClient) -> list[tuple[str, tuple[float, float]]]:
+    return [
         ("list, page 1 (50 newest)", timed(get(client, "/api/conversations"))),
         ("list, page 200", timed(get(client, "/api/conversations", page=200))),
         ("list, kind=handoff", timed(get(client, "/api/conversations", kind="handoff"))),
@@ -187,10 +176,33 @@ def run(url: str, args: argparse.Namespace, rng: random.Random) -> list[str]:
         ("export CSV, kind=emergency", timed(get(client, "/api/export", kind="emergency"), repeat=1)),
         ("export JSONL, everything", timed(get(client, "/api/export", format="jsonl"), repeat=1)),
     ]
+
+
+def run(url: str, args: argparse.Namespace, rng: random.Random) -> str:
+    """Seed, open, the first list (the index sync), every timed call; the report section."""
+    t0 = time.perf_counter()
+    count = seed(url, args.conversations, rng)
+    seeded = time.perf_counter() - t0
+    client = open_console(url)
+    t0 = time.perf_counter()
+    get(client, "/api/conversations")()
+    first_sync = time.perf_counter() - t0
+    results = measure(client)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     handoffs = len(client.get("/api/handoffs").json())
+    return report(args, count, seeded, first_sync, results, handoffs, peak_mib)
+
+
+def report(
+    args: argparse.Namespace,
+    count: int,
+    seeded: float,
+    first_sync: float,
+    results: list[tuple[str, tuple[float, float]]],
+    handoffs: int,
+    peak_mib: float,
+) -> str:
     lines = [
-        BEGIN,
         "## Staff console (issue 5)",
         "",
         f"`scripts/bench_console.py --conversations {args.conversations} --db {args.db}` "
@@ -208,21 +220,21 @@ def run(url: str, args: argparse.Namespace, rng: random.Random) -> list[str]:
         "",
         f"- Peak memory of the process (seeding, app, all calls): {peak_mib:.0f} MiB",
         "- Exports stream in batches of 200 conversations; the full export's time is for the whole file.",
-        END,
     ]
-    return lines
+    return "\n".join(lines)
 
 
-def write_section(report: Path, section: str) -> None:
-    text = report.read_text() if report.exists() else "# Benchmarks\n"
-    start = text.find(BEGIN)
-    end = text.find(END, start + 1) if start >= 0 else -1
-    if start >= 0 and end >= 0:
-        text = text[:start] + section + text[end + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(text)
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--conversations", type=int, default=20_000)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--report", type=Path, default=Path("docs/benchmarks.md"))
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp, database(args.db, Path(tmp)) as url:
+        section = run(url, args, random.Random(7))
+    write_section(args.report, "console", section)
+    print(section)
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 #!/usr/bin/env python
 """Retrieval benchmark: BM25 alone, dense alone and the hybrid (and optionally the hybrid on a
 domain-adapted model), each on the dev set and on held-out paraphrases, with query latency,
-index load time and build time. Writes a Markdown report.
+index load time and build time. Writes its section of the benchmark report.
 
     .venv/bin/python scripts/bench_retrieval.py --cases ../shared/eval/dev.jsonl \
-        --report docs/benchmarks.md [--finetune]
+        --report docs/benchmarks.md [--finetune] [--modes hybrid ...]
+
+A quick check that it still runs (one index build): --modes hybrid --report /tmp/retrieval.md
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import argparse
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +31,7 @@ from knowledge.embedder import Embedder, default_model_path  # noqa: E402
 from knowledge.evaluate import Case, Report, evaluate, load_cases  # noqa: E402
 from knowledge.retriever import Retriever, sources_from  # noqa: E402
 from knowledge.scoring import Fusion  # noqa: E402
+from scripts.benchlib import cpu_name, git_commit, write_section  # noqa: E402
 
 MODES = {"BM25 alone": Fusion(0.0, 1.0), "dense alone": Fusion(1.0, 0.0), "hybrid": Fusion()}
 
@@ -72,16 +74,6 @@ def run_mode(
         return Row(name, evaluate(retriever, dev), evaluate(retriever, held), statistics.median(loads), build_s)
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def table(rows: list[Row], attr: str) -> list[str]:
     out = [
         "| mode | top-1 | top-3 | MRR | answered correctly | answered wrongly | abstained (in scope) "
@@ -98,33 +90,21 @@ def table(rows: list[Row], attr: str) -> list[str]:
     return out
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cases", default=str(ROOT.parent / "shared" / "eval" / "dev.jsonl"))
-    ap.add_argument("--report", default=str(ROOT / "docs" / "benchmarks.md"))
-    ap.add_argument("--finetune", action="store_true", help="also fine-tune the model and bench the hybrid on it")
-    args = ap.parse_args()
+def finetuned_row(settings: Settings, dev: list[Case], held: list[Case]) -> tuple[Row, float]:
+    """Fine-tunes the model on the passages (in a temporary folder) and benches the hybrid on it."""
+    from knowledge.finetune import finetune
+    from knowledge.passages import load_passages
 
-    settings = Settings()
-    t0 = time.perf_counter()
-    embedder = Embedder(settings.model_path or default_model_path())
-    model_load_s = time.perf_counter() - t0
-    dev, skipped = load_cases(Path(args.cases))
-    held = held_out_cases()
-    rows = [run_mode(name, fusion, embedder, settings, dev, held) for name, fusion in MODES.items()]
-    ft_note = ""
-    if args.finetune:
-        from knowledge.finetune import finetune
-        from knowledge.passages import load_passages
+    with tempfile.TemporaryDirectory() as tmp:
+        model_dir = Path(tmp) / "model"
+        t0 = time.perf_counter()
+        finetune(default_model_path(), load_passages(settings.passages_dir), model_dir)
+        ft_s = time.perf_counter() - t0
+        ft_settings = Settings(model_path=model_dir)
+        return run_mode("hybrid, fine-tuned model", Fusion(), Embedder(model_dir), ft_settings, dev, held), ft_s
 
-        with tempfile.TemporaryDirectory() as tmp:
-            model_dir = Path(tmp) / "model"
-            t0 = time.perf_counter()
-            finetune(default_model_path(), load_passages(settings.passages_dir), model_dir)
-            ft_s = time.perf_counter() - t0
-            ft_settings = Settings(model_path=model_dir)
-            rows.append(run_mode("hybrid, fine-tuned model", Fusion(), Embedder(model_dir), ft_settings, dev, held))
-        ft_note = f"Fine-tuning took {ft_s:.0f} s on this machine (`python -m knowledge finetune`)."
+
+def print_rows(rows: list[Row]) -> None:
     for r in rows:
         print(
             f"{r.name:<26} dev top1={r.dev.top1:.3f} answered={r.dev.answered_correct:.3f} "
@@ -132,14 +112,14 @@ def main() -> int:
             f"answered={r.held_out.answered_correct:.3f} oos={r.held_out.oos_abstention:.3f}"
         )
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    hybrid = next(r for r in rows if r.name == "hybrid")
+
+def report(
+    args: argparse.Namespace, rows: list[Row], dev: list[Case], skipped: int, model_load_s: float, ft_s: float | None
+) -> str:
     lines = [
-        "# Benchmarks",
-        "",
         "## Retrieval (knowledge base issue)",
         "",
-        f"Measured {time.strftime('%Y-%m-%d')} at commit `{commit.stdout.strip() or 'uncommitted'}` on "
+        f"Measured {time.strftime('%Y-%m-%d')} at commit `{git_commit()}` on "
         f"{os.cpu_count()} cores ({cpu_name()}), Python {platform.python_version()}, with",
         "",
         "```",
@@ -171,28 +151,51 @@ def main() -> int:
         *[f"| {r.name} | {r.load_ms:.0f} ms | {r.build_s:.1f} s |" for r in rows],
         "",
         f"Loading the embedding model itself (torch + MiniLM, once per process): {model_load_s:.1f} s.",
-        "",
-        "### Against the targets",
-        "",
-        f"- hybrid answered-correctly on dev: {hybrid.dev.answered_correct:.3f} (target top-1 >= 0.95; "
-        f"ranking top-1 {hybrid.dev.top1:.3f})",
-        f"- hybrid out-of-scope abstention on dev: {hybrid.dev.oos_abstention:.3f} (target >= 0.95)",
-        f"- hybrid query p50: {hybrid.dev.p50_ms:.1f} ms (target <= 15 ms)",
-        f"- index load: {hybrid.load_ms:.0f} ms (target < 1 s)",
     ]
-    if ft_note:
+    hybrid = next((r for r in rows if r.name == "hybrid"), None)
+    if hybrid is not None:
         lines += [
             "",
-            ft_note + " The default build uses the base model; the fine-tuned one is opt-in "
-            "(`MESO_MODEL_PATH`), and its index is calibrated only on the variants it did not train on.",
+            "### Against the targets",
+            "",
+            f"- hybrid answered-correctly on dev: {hybrid.dev.answered_correct:.3f} (target top-1 >= 0.95; "
+            f"ranking top-1 {hybrid.dev.top1:.3f})",
+            f"- hybrid out-of-scope abstention on dev: {hybrid.dev.oos_abstention:.3f} (target >= 0.95)",
+            f"- hybrid query p50: {hybrid.dev.p50_ms:.1f} ms (target <= 15 ms)",
+            f"- index load: {hybrid.load_ms:.0f} ms (target < 1 s)",
         ]
-    report = Path(args.report)
-    report.parent.mkdir(parents=True, exist_ok=True)
-    existing = report.read_text() if report.exists() else ""
-    marker = "<!-- end of retrieval benchmark -->"
-    tail = existing.split(marker, 1)[1] if marker in existing else ""
-    report.write_text("\n".join(lines) + "\n\n" + marker + tail)
-    print(f"report written to {report}")
+    if ft_s is not None:
+        lines += [
+            "",
+            f"Fine-tuning took {ft_s:.0f} s on this machine (`python -m knowledge finetune`). The default build "
+            "uses the base model; the fine-tuned one is opt-in (`MESO_MODEL_PATH`), and its index is calibrated "
+            "only on the variants it did not train on.",
+        ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap.add_argument("--cases", default=str(ROOT.parent / "shared" / "eval" / "dev.jsonl"))
+    ap.add_argument("--report", default=str(ROOT / "docs" / "benchmarks.md"))
+    ap.add_argument("--finetune", action="store_true", help="also fine-tune the model and bench the hybrid on it")
+    ap.add_argument("--modes", nargs="+", choices=list(MODES), default=list(MODES), help="which modes (default: all)")
+    args = ap.parse_args(argv)
+
+    settings = Settings()
+    t0 = time.perf_counter()
+    embedder = Embedder(settings.model_path or default_model_path())
+    model_load_s = time.perf_counter() - t0
+    dev, skipped = load_cases(Path(args.cases))
+    held = held_out_cases()
+    rows = [run_mode(name, MODES[name], embedder, settings, dev, held) for name in args.modes]
+    ft_s = None
+    if args.finetune:
+        row, ft_s = finetuned_row(settings, dev, held)
+        rows.append(row)
+    print_rows(rows)
+    write_section(Path(args.report), "retrieval", report(args, rows, dev, skipped, model_load_s, ft_s))
+    print(f"report written to {args.report}")
     return 0
 
 

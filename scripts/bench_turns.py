@@ -2,16 +2,18 @@
 """Turn benchmark: the whole assistant (scripts/run.sh: action server + Rasa) against a bare Rasa
 bot trained on the same pipeline and NLU data, measured in one run: training time, cold start
 to ready, per-turn latency through the REST channel over the dev conversations, where the time
-of a turn goes, and memory. Writes a Markdown section into the benchmark report.
+of a turn goes, and memory. Writes its section of the benchmark report.
 
     .venv/bin/python scripts/bench_turns.py [--cases ../shared/eval/dev.jsonl] \
-        [--report docs/benchmarks.md] [--passes 2] [--skip-train]
+        [--report docs/benchmarks.md] [--passes 2] [--skip-train] [--conversations N]
+
+A quick check that it still runs end to end (no real-project training, 2 conversations, one pass,
+report to a scratch file): --skip-train --conversations 2 --passes 1 --report /tmp/turns.md
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import json
 import os
@@ -36,6 +38,19 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scripts.benchlib import (  # noqa: E402
+    LoadMeter,
+    Processes,
+    children,
+    cmdline,
+    cpu_name,
+    free_port,
+    git_commit,
+    memory,
+    tail,
+    write_section,
+)
+
 PY = ROOT / ".venv" / "bin" / "python"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
@@ -50,154 +65,12 @@ WARMUP = 5
 QUIET_CORES = 0.2
 """Above this much CPU used by other processes during the latency run, the report says so."""
 
-RETRIEVAL_END = "<!-- end of retrieval benchmark -->"
-BEGIN = "<!-- turn benchmark -->"
-END = "<!-- end of turn benchmark -->"
-
 REAL = "real assistant"
 BARE = "bare Rasa bot"
 
 
 def say(msg: str) -> None:
     print(f"[bench] {msg}", flush=True)
-
-
-# --- processes ------------------------------------------------------------------------------------
-
-
-class Processes:
-    """Every process this script starts, each in its own session (process group), so that one
-    os.killpg reaches the process and everything it started."""
-
-    def __init__(self) -> None:
-        self.procs: list[subprocess.Popen[bytes]] = []
-        self.stop_signal: dict[int, int] = {}
-
-    def start(
-        self, cmd: Sequence[str | Path], *, log: Path, cwd: Path, env: dict[str, str], stop_signal: int = signal.SIGINT
-    ) -> subprocess.Popen[bytes]:
-        with log.open("wb") as fh:
-            proc = subprocess.Popen(
-                [str(c) for c in cmd], cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        self.procs.append(proc)
-        self.stop_signal[proc.pid] = stop_signal
-        return proc
-
-    def stop(self, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-        """The stop signal to the process group, SIGKILL after `timeout`; then SIGKILL to whatever
-        is left of the group (a process group id stays reserved while any member lives)."""
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, self.stop_signal.get(proc.pid, signal.SIGINT))
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=timeout)
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=10)
-        for _ in range(50):
-            if not [p for p, f in _stats().items() if int(f[2]) == proc.pid]:
-                break
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            time.sleep(0.1)
-        if proc.poll() is None:
-            say(f"warning: process {proc.pid} did not exit")
-        if proc in self.procs:
-            self.procs.remove(proc)
-
-    def stop_all(self) -> None:
-        for proc in list(reversed(self.procs)):
-            self.stop(proc)
-
-
-def run_timed(procs: Processes, cmd: Sequence[str | Path], *, log: Path, cwd: Path, env: dict[str, str]) -> float:
-    """Runs a command to completion (its own process group, killed on Ctrl-C); wall time in s."""
-    t0 = time.perf_counter()
-    proc = procs.start(cmd, log=log, cwd=cwd, env=env, stop_signal=signal.SIGTERM)
-    rc = proc.wait()
-    elapsed = time.perf_counter() - t0
-    procs.procs.remove(proc)
-    if rc != 0:
-        tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
-        raise RuntimeError(f"{' '.join(map(str, cmd))} failed with exit code {rc}; last lines of {log}:\n{tail}")
-    return elapsed
-
-
-def children(pid: int) -> list[int]:
-    """Direct children of pid (field 4 of /proc/<pid>/stat is the parent pid)."""
-    return sorted(p for p, f in _stats().items() if int(f[1]) == pid)
-
-
-def cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-    except OSError:
-        return ""
-
-
-def memory(pid: int) -> tuple[float, float]:
-    """(VmRSS, VmHWM) in MiB."""
-    values = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, rest = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            values[key] = int(rest.split()[0]) / 1024
-    return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
-
-
-def _stats() -> dict[int, list[str]]:
-    """pid -> the fields of /proc/<pid>/stat after the command name (index 1 is the parent pid)."""
-    out = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            out[int(stat.parent.name)] = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError, ValueError):
-            continue
-    return out
-
-
-class LoadMeter:
-    """How much CPU the rest of the machine used during a phase: all busy time (/proc/stat) minus
-    this script's own (itself and every descendant, including reaped children), in cores."""
-
-    tick = os.sysconf("SC_CLK_TCK")
-
-    def __init__(self) -> None:
-        self.t0, self.busy0, self.ours0 = self._snapshot()
-
-    @staticmethod
-    def _snapshot() -> tuple[float, int, int]:
-        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
-        busy = user + nice + system + irq + softirq + steal
-        stats = _stats()
-        kids: dict[int, list[int]] = {}
-        for pid, f in stats.items():
-            kids.setdefault(int(f[1]), []).append(pid)
-        ours, todo = 0, [os.getpid()]
-        while todo:
-            pid = todo.pop()
-            if pid in stats:
-                ours += sum(int(x) for x in stats[pid][11:15])  # utime, stime, cutime, cstime
-            todo += kids.get(pid, [])
-        return time.monotonic(), busy, ours
-
-    def others(self) -> float:
-        """Average number of cores busy with other processes since the meter started."""
-        t1, busy1, ours1 = self._snapshot()
-        foreign = max(0, (busy1 - self.busy0) - (ours1 - self.ours0))
-        return foreign / self.tick / max(t1 - self.t0, 1e-9)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # --- HTTP -----------------------------------------------------------------------------------------
@@ -367,8 +240,9 @@ def wait_ready(server: Server, t0: float, *, ready_line: re.Pattern[str] | None,
     deadline = t0 + timeout
     while time.perf_counter() < deadline:
         if server.proc.poll() is not None:
-            tail = "\n".join(server.log.read_text(errors="replace").splitlines()[-30:])
-            raise RuntimeError(f"{server.name} exited with {server.proc.returncode} during start-up:\n{tail}")
+            raise RuntimeError(
+                f"{server.name} exited with {server.proc.returncode} during start-up:\n{tail(server.log)}"
+            )
         now = time.perf_counter()
         if server.launch_to_webhook_s != server.launch_to_webhook_s and answers(server.port, "/webhooks/rest/"):
             server.launch_to_webhook_s = now - t0
@@ -402,8 +276,8 @@ def post_turn(server: Server, sender: str, text: str) -> tuple[float, float, flo
         elapsed = (time.perf_counter() - t0) * 1000
         t_recv = time.time()
         reply = json.loads(data) if data else None
-        ok = resp.status == 200 and isinstance(reply, list)
-        if ok:
+        if resp.status == 200 and isinstance(reply, list):
+            ok = True
             metas = [m["custom"]["meta"] for m in reply if isinstance(m.get("custom"), dict) and "meta" in m["custom"]]
             if metas:
                 kind = str(metas[-1].get("kind", ""))
@@ -521,27 +395,7 @@ def time_warning_detector(texts: list[str]) -> float | None:
     return statistics.median(runs)
 
 
-# --- machine, report -----------------------------------------------------------------------------
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def git_commit() -> str:
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    if head.returncode != 0:
-        return "uncommitted"
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
-    )
-    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+# --- machine -------------------------------------------------------------------------------------
 
 
 def rasa_versions() -> tuple[str, str]:
@@ -557,236 +411,258 @@ def rasa_versions() -> tuple[str, str]:
     return (out[0], out[1]) if len(out) == 2 else ("?", "?")
 
 
-def write_section(report: Path, section: str) -> None:
-    text = report.read_text() if report.exists() else "# Benchmarks\n"
-    start = text.find(BEGIN)
-    end = text.find(END, start + 1) if start >= 0 else -1
-    if start >= 0 and end >= 0:
-        text = text[:start] + section + text[end + len(END) :]
-    elif RETRIEVAL_END in text:
-        k = text.index(RETRIEVAL_END) + len(RETRIEVAL_END)
-        after = text[k:]
-        text = text[:k] + "\n\n" + section + ("\n\n" + after.lstrip("\n") if after.strip() else "\n")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(text)
+# --- the phases -------------------------------------------------------------------------------------
 
 
-# --- main -------------------------------------------------------------------------------------------
+@dataclass
+class Project:
+    """What the benchmark reads from the real project."""
+
+    config: dict[str, Any]
+    domain: dict[str, Any]
+    intents: list[str]
+    custom_actions: set[str]
+    has_override: bool
+
+    @classmethod
+    def load(cls) -> Project:
+        config = yaml.safe_load((ROOT / "config.yml").read_text())
+        domain = yaml.safe_load((ROOT / "bot" / "domain.yml").read_text())
+        return cls(
+            config=config,
+            domain=domain,
+            intents=[i if isinstance(i, str) else next(iter(i)) for i in domain["intents"]],
+            custom_actions={a if isinstance(a, str) else next(iter(a)) for a in domain.get("actions", [])},
+            has_override=any(c.get("name") == OVERRIDE for c in config["pipeline"]),
+        )
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    ap.add_argument("--cases", default=str(ROOT.parent / "shared" / "eval" / "dev.jsonl"))
-    ap.add_argument("--report", default=str(ROOT / "docs" / "benchmarks.md"))
-    ap.add_argument("--passes", type=int, default=2)
-    ap.add_argument("--skip-train", action="store_true", help="skip timing `rasa train` of the real project")
-    args = ap.parse_args()
-    t_all = time.perf_counter()
+@dataclass
+class Bench:
+    """One run: its temporary folder and processes, and everything measured, phase by phase."""
 
+    args: argparse.Namespace
+    conversations: list[Conversation]
+    project: Project
+    tmp: Path
+    procs: Processes = field(default_factory=Processes)
+    load: dict[str, float] = field(default_factory=dict)
+    """Cores used by other processes, per phase."""
+    train_real_s: float | None = None
+    train_bare_s: float = float("nan")
+    real: Server | None = None
+    bare: Server | None = None
+    action_port: int = 0
+    mem: list[tuple[str, int, float, float]] = field(default_factory=list)
+    breakdown: dict[str, Breakdown] = field(default_factory=lambda: {REAL: Breakdown(), BARE: Breakdown()})
+    detector_us: float | None = None
+    total_s: float = 0.0
+
+    @property
+    def n_turns(self) -> int:
+        return sum(len(c.turns) for c in self.conversations)
+
+    @property
+    def base_env(self) -> dict[str, str]:
+        return {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": str(self.tmp / "tmp")}
+
+    @property
+    def project_env(self) -> dict[str, str]:
+        path = os.environ.get("PYTHONPATH")
+        return {**self.base_env, "PYTHONPATH": str(ROOT) + (os.pathsep + path if path else "")}
+
+    @property
+    def servers(self) -> list[Server]:
+        assert self.real is not None and self.bare is not None
+        return [self.real, self.bare]
+
+
+def missing_prerequisite() -> str | None:
     for path, hint in ((PY, "scripts/setup-env.sh"), (RASA, "scripts/setup-env.sh"), (MODEL, "make train")):
         if not path.exists():
-            print(f"[bench] error: {path} is missing: run `{hint}` first", file=sys.stderr)
-            return 1
+            return f"{path} is missing: run `{hint}` first"
     if not any(GENERATED_DATA.glob("*.yml")):
-        print(f"[bench] error: no generated NLU data in {GENERATED_DATA}: run `make train` first", file=sys.stderr)
-        return 1
-    conversations = load_conversations(Path(args.cases))
-    n_turns = sum(len(c.turns) for c in conversations)
+        return f"no generated NLU data in {GENERATED_DATA}: run `make train` first"
+    return None
 
-    real_config = yaml.safe_load((ROOT / "config.yml").read_text())
-    real_domain = yaml.safe_load((ROOT / "bot" / "domain.yml").read_text())
-    intents = [i if isinstance(i, str) else next(iter(i)) for i in real_domain["intents"]]
-    custom_actions = {a if isinstance(a, str) else next(iter(a)) for a in real_domain.get("actions", [])}
-    has_override = any(c.get("name") == OVERRIDE for c in real_config["pipeline"])
 
-    def raise_interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
+def train_real(b: Bench) -> None:
+    """1. Training the real project (same arguments as scripts/train.sh, forced, into tmp)."""
+    say("training the real project (rasa train --force) ...")
+    meter = LoadMeter()
+    b.train_real_s = b.procs.run_timed(
+        [RASA, "train", "--config", "config.yml", "--domain", "bot/domain.yml", "--data", "bot/data",
+         "var/rasa/data", "--out", b.tmp / "real-models", "--fixed-model-name", "meso", "--force"],
+        log=b.tmp / "train-real.log",
+        cwd=ROOT,
+        env={**b.project_env, "RASA_CACHE_DIRECTORY": str(b.tmp / "real-cache")},
+    )  # fmt: skip
+    b.load["training the real project"] = meter.others()
+    say(f"  {b.train_real_s:.1f} s")
 
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGINT too: it may arrive ignored
-        signal.signal(sig, raise_interrupt)
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench_turns_"))
-    (tmp / "tmp").mkdir()
-    base_env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": str(tmp / "tmp")}
-    project_env = {
-        **base_env,
-        "PYTHONPATH": str(ROOT) + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else ""),
+def train_bare(b: Bench) -> Path:
+    """2. The bare reference bot, generated and trained in tmp; returns its folder."""
+    bare_dir = b.tmp / "bare"
+    bare_dir.mkdir()
+    p = b.project
+    write_bare_project(bare_dir, p.config, p.intents, p.domain.get("session_config"))
+    say("training the bare reference bot ...")
+    meter = LoadMeter()
+    b.train_bare_s = b.procs.run_timed(
+        [RASA, "train", "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
+         "--out", "models", "--fixed-model-name", "bare", "--force"],
+        log=b.tmp / "train-bare.log",
+        cwd=bare_dir,
+        env={**b.base_env, "RASA_CACHE_DIRECTORY": str(bare_dir / "cache")},
+    )  # fmt: skip
+    b.load["training the bare bot"] = meter.others()
+    say(f"  {b.train_bare_s:.1f} s")
+    return bare_dir
+
+
+def start_real(b: Bench) -> None:
+    """3a. Cold start of the real assistant, as `make run` starts it, on free ports."""
+    rasa_port, b.action_port = free_port(), free_port()
+    run_dir = b.tmp / "run"
+    env = {
+        **b.base_env,
+        "MESO_RASA_PORT": str(rasa_port),
+        "MESO_ACTION_PORT": str(b.action_port),
+        "MESO_CONSOLE_PORT": str(free_port()),
+        "MESO_RASA_URL": f"http://127.0.0.1:{rasa_port}",
+        "MESO_ACTION_SERVER_URL": f"http://127.0.0.1:{b.action_port}/webhook",
+        "MESO_TRACKER_DB_URL": f"sqlite:///{run_dir / 'tracker.db'}",
+        "MESO_CONSOLE_DB_URL": f"sqlite:///{run_dir / 'console.db'}",
+        "MESO_ALERTS_FILE": str(run_dir / "alerts.jsonl"),
+        "MESO_RASA_RUN_DIR": str(run_dir / "rasa"),
+        "MESO_RASA_TOKEN": secrets.token_hex(16),
     }
-    procs = Processes()
-    load: dict[str, float] = {}
-    try:
-        # 1. Training the real project (same arguments as scripts/train.sh, forced, into tmp)
-        train_real_s: float | None = None
-        if not args.skip_train:
-            say("training the real project (rasa train --force) ...")
-            meter = LoadMeter()
-            train_real_s = run_timed(
-                procs,
-                [RASA, "train", "--config", "config.yml", "--domain", "bot/domain.yml", "--data", "bot/data",
-                 "var/rasa/data", "--out", tmp / "real-models", "--fixed-model-name", "meso", "--force"],
-                log=tmp / "train-real.log",
-                cwd=ROOT,
-                env={**project_env, "RASA_CACHE_DIRECTORY": str(tmp / "real-cache")},
-            )  # fmt: skip
-            load["training the real project"] = meter.others()
-            say(f"  {train_real_s:.1f} s")
+    say(f"starting the real assistant (scripts/run.sh, Rasa :{rasa_port}, actions :{b.action_port}) ...")
+    meter = LoadMeter()
+    t0 = time.perf_counter()
+    log = b.tmp / "run.log"
+    proc = b.procs.start([ROOT / "scripts" / "run.sh"], log=log, cwd=ROOT, env=env)
+    b.real = Server(REAL, rasa_port, proc, log, env["MESO_RASA_TOKEN"])
+    wait_ready(b.real, t0, ready_line=re.compile(r"ready in ([0-9.]+) s"))
+    b.load["cold start, real assistant"] = meter.others()
+    say(f"  ready in {b.real.launch_to_ready_s:.1f} s (run.sh says {b.real.self_reported_s} s)")
 
-        # 2. The bare reference bot
-        bare_dir = tmp / "bare"
-        bare_dir.mkdir()
-        write_bare_project(bare_dir, real_config, intents, real_domain.get("session_config"))
-        say("training the bare reference bot ...")
-        meter = LoadMeter()
-        train_bare_s = run_timed(
-            procs,
-            [RASA, "train", "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
-             "--out", "models", "--fixed-model-name", "bare", "--force"],
-            log=tmp / "train-bare.log",
-            cwd=bare_dir,
-            env={**base_env, "RASA_CACHE_DIRECTORY": str(bare_dir / "cache")},
-        )  # fmt: skip
-        load["training the bare bot"] = meter.others()
-        say(f"  {train_bare_s:.1f} s")
 
-        # 3. Cold starts, one after the other (nothing else busy)
-        rasa_port, action_port, bare_port = free_port(), free_port(), free_port()
-        token = secrets.token_hex(16)
-        run_dir = tmp / "run"
-        real_env = {
-            **base_env,
-            "MESO_RASA_PORT": str(rasa_port),
-            "MESO_ACTION_PORT": str(action_port),
-            "MESO_RASA_URL": f"http://127.0.0.1:{rasa_port}",
-            "MESO_ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
-            "MESO_TRACKER_DB_URL": f"sqlite:///{run_dir / 'tracker.db'}",
-            "MESO_ALERTS_FILE": str(run_dir / "alerts.jsonl"),
-            "MESO_RASA_RUN_DIR": str(run_dir / "rasa"),
-            "MESO_RASA_TOKEN": token,
-        }
-        say(f"starting the real assistant (scripts/run.sh, Rasa :{rasa_port}, actions :{action_port}) ...")
-        meter = LoadMeter()
-        t0 = time.perf_counter()
-        real = Server(REAL, rasa_port, procs.start([ROOT / "scripts" / "run.sh"], log=tmp / "run.log", cwd=ROOT, env=real_env), tmp / "run.log", token)  # fmt: skip
-        wait_ready(real, t0, ready_line=re.compile(r"ready in ([0-9.]+) s"))
-        load["cold start, real assistant"] = meter.others()
-        say(f"  ready in {real.launch_to_ready_s:.1f} s (run.sh says {real.self_reported_s} s)")
+def start_bare(b: Bench, bare_dir: Path) -> None:
+    """3b. Cold start of the bare bot (after the real one: nothing else busy)."""
+    port = free_port()
+    say(f"starting the bare bot (rasa run :{port}, in-memory tracker store) ...")
+    meter = LoadMeter()
+    t0 = time.perf_counter()
+    proc = b.procs.start(
+        [RASA, "run", "--model", bare_dir / "models" / "bare.tar.gz", "--credentials", "credentials.yml",
+         "--port", str(port), "--interface", "127.0.0.1", "--cors", "*", "--enable-api"],
+        log=b.tmp / "bare.log",
+        cwd=bare_dir,
+        env=b.base_env,
+    )  # fmt: skip
+    b.bare = Server(BARE, port, proc, b.tmp / "bare.log")
+    wait_ready(b.bare, t0, ready_line=None)
+    b.load["cold start, bare bot"] = meter.others()
+    say(f"  ready in {b.bare.launch_to_ready_s:.1f} s")
 
-        say(f"starting the bare bot (rasa run :{bare_port}, in-memory tracker store) ...")
-        meter = LoadMeter()
-        t0 = time.perf_counter()
-        bare_proc = procs.start(
-            [RASA, "run", "--model", bare_dir / "models" / "bare.tar.gz", "--credentials", "credentials.yml",
-             "--port", str(bare_port), "--interface", "127.0.0.1", "--cors", "*", "--enable-api"],
-            log=tmp / "bare.log",
-            cwd=bare_dir,
-            env=base_env,
-        )  # fmt: skip
-        bare = Server(BARE, bare_port, bare_proc, tmp / "bare.log")
-        wait_ready(bare, t0, ready_line=None)
-        load["cold start, bare bot"] = meter.others()
-        say(f"  ready in {bare.launch_to_ready_s:.1f} s")
 
-        # 4. Latency: warm-up, then every dev turn, interleaved turn by turn
-        servers = [real, bare]
-        texts = [t for c in conversations for t in c.turns]
-        run_id = secrets.token_hex(3)
+def measure_latency(b: Bench) -> None:
+    """4. Warm-up, then every dev turn, the two servers interleaved turn by turn."""
+    real, servers = b.real, b.servers
+    texts = [t for c in b.conversations for t in c.turns]
+    run_id = secrets.token_hex(3)
+    for server in servers:
+        for i, text in enumerate(texts[:WARMUP]):
+            elapsed, *_ = post_turn(server, f"bench-{run_id}-warmup-{i}", text)
+            if i == 0:
+                server.first_turn_ms = elapsed
+    passes = b.args.passes
+    say(f"latency: {len(b.conversations)} conversations, {b.n_turns} turns, {passes} pass(es), interleaved ...")
+    meter = LoadMeter()
+    for p in range(passes):
+        order = servers if p % 2 == 0 else servers[::-1]
+        for conv in b.conversations:
+            senders = {s.name: f"bench-{run_id}-p{p}-{conv.id}-{'real' if s is real else 'bare'}" for s in servers}
+            for k, text in enumerate(conv.turns):
+                for server in order:
+                    sender = senders[server.name]
+                    elapsed, t_send, t_recv, ok, kind = post_turn(server, sender, text)
+                    server.samples.append(Sample(server.name, p, conv.id, k, sender, elapsed, t_send, t_recv, ok, kind))
         for server in servers:
-            for i, text in enumerate(texts[:WARMUP]):
-                elapsed, *_ = post_turn(server, f"bench-{run_id}-warmup-{i}", text)
-                if i == 0:
-                    server.first_turn_ms = elapsed
-        say(f"latency: {len(conversations)} conversations, {n_turns} turns, {args.passes} pass(es), interleaved ...")
-        meter = LoadMeter()
-        for p in range(args.passes):
-            order = servers if p % 2 == 0 else servers[::-1]
-            for conv in conversations:
-                senders = {s.name: f"bench-{run_id}-p{p}-{conv.id}-{'real' if s is real else 'bare'}" for s in servers}
-                for k, text in enumerate(conv.turns):
-                    for server in order:
-                        sender = senders[server.name]
-                        elapsed, t_send, t_recv, ok, kind = post_turn(server, sender, text)
-                        server.samples.append(
-                            Sample(server.name, p, conv.id, k, sender, elapsed, t_send, t_recv, ok, kind)
-                        )
-            for server in servers:
-                st = Stats.of([s.ms for s in server.samples if s.pass_no == p and s.ok])
-                say(f"  pass {p + 1} {server.name}: p50 {ms(st.p50)}, p95 {ms(st.p95)}, max {ms(st.max)}")
+            st = Stats.of([s.ms for s in server.samples if s.pass_no == p and s.ok])
+            say(f"  pass {p + 1} {server.name}: p50 {ms(st.p50)}, p95 {ms(st.p95)}, max {ms(st.max)}")
+    b.load["latency run"] = meter.others()
+    say(f"  other processes used {b.load['latency run']:.2f} cores on average meanwhile")
 
-        load["latency run"] = meter.others()
-        say(f"  other processes used {load['latency run']:.2f} cores on average meanwhile")
 
-        # 5. Memory, right after the latency run
-        mem: list[tuple[str, int, float, float]] = []
-        for pid in children(real.proc.pid):
-            line = cmdline(pid)
-            label = (
-                "Rasa server (real)" if " run " in f"{line} " and "rasa" in line
-                else "action server (real)" if "actions.server" in line
-                else f"other child of run.sh: `{line[:60]}`"
-            )  # fmt: skip
-            if "sleep" in line.split()[:1]:
-                continue
-            mem.append((label, pid, *memory(pid)))
-        mem.append(("Rasa server (bare)", bare.proc.pid, *memory(bare.proc.pid)))
+def measure_memory(b: Bench) -> None:
+    """5. Memory of every server process, right after the latency run."""
+    assert b.real is not None and b.bare is not None
+    for pid in children(b.real.proc.pid):
+        line = cmdline(pid)
+        if "sleep" in line.split()[:1]:
+            continue
+        label = (
+            "Rasa server (real)" if " run " in f"{line} " and "rasa" in line
+            else "action server (real)" if "actions.server" in line
+            else "staff console (real)" if "console" in line
+            else f"other child of run.sh: `{line[:60]}`"
+        )  # fmt: skip
+        b.mem.append((label, pid, *memory(pid)))
+    b.mem.append(("Rasa server (bare)", b.bare.proc.pid, *memory(b.bare.proc.pid)))
 
-        # Where the time goes (extra requests, after the measurement)
-        say("breakdown: tracker timestamps, NLU alone, action server alone ...")
-        bd = {REAL: Breakdown(), BARE: Breakdown()}
-        first_pass = {s.name: [x for x in s.samples if x.pass_no == 0] for s in servers}
-        real_actions = timeline(real, first_pass[REAL], bd[REAL])
-        timeline(bare, first_pass[BARE], bd[BARE])
-        unique_texts = list(dict.fromkeys(texts))
-        for server in servers:
-            time_parse(server, unique_texts, bd[server.name])
-        time_actions_directly(real, action_port, real_actions, bd[REAL], custom_actions)
-        detector_us = time_warning_detector(unique_texts)
 
-        procs.stop(bare.proc)
-        procs.stop(real.proc)
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # the clean-up runs to its end
-            signal.signal(sig, signal.SIG_IGN)
-        procs.stop_all()
-        shutil.rmtree(tmp, ignore_errors=True)
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, raise_interrupt)
+def measure_breakdown(b: Bench) -> None:
+    """Where the time of a turn goes: extra requests, after the measurement."""
+    assert b.real is not None and b.bare is not None
+    say("breakdown: tracker timestamps, NLU alone, action server alone ...")
+    first_pass = {s.name: [x for x in s.samples if x.pass_no == 0] for s in b.servers}
+    real_actions = timeline(b.real, first_pass[REAL], b.breakdown[REAL])
+    timeline(b.bare, first_pass[BARE], b.breakdown[BARE])
+    unique_texts = list(dict.fromkeys(t for c in b.conversations for t in c.turns))
+    for server in b.servers:
+        time_parse(server, unique_texts, b.breakdown[server.name])
+    time_actions_directly(b.real, b.action_port, real_actions, b.breakdown[REAL], b.project.custom_actions)
+    b.detector_us = time_warning_detector(unique_texts)
 
-    total_s = time.perf_counter() - t_all
 
-    # 6. Report
+def run_phases(b: Bench) -> None:
+    if not b.args.skip_train:
+        train_real(b)
+    bare_dir = train_bare(b)
+    start_real(b)
+    start_bare(b, bare_dir)
+    measure_latency(b)
+    measure_memory(b)
+    measure_breakdown(b)
+    assert b.real is not None and b.bare is not None
+    b.procs.stop(b.bare.proc)
+    b.procs.stop(b.real.proc)
+
+
+# --- the report ---------------------------------------------------------------------------------------
+
+
+def row(name: str, st: Stats, err: int) -> str:
+    return f"| {name} | {st.n} | {ms(st.p50)} | {ms(st.p95)} | {ms(st.max)} | {ms(st.mean)} | {err} |"
+
+
+def med(values: list[float]) -> str:
+    return ms(statistics.median(values)) if values else "n/a"
+
+
+def report_intro(b: Bench) -> list[str]:
     rasa_python, rasa_version = rasa_versions()
-    stats = {s.name: Stats.of([x.ms for x in s.samples if x.ok]) for s in servers}
-    errors = {s.name: sum(1 for x in s.samples if not x.ok) for s in servers}
-    fallbacks = sum(1 for x in real.samples if x.kind.startswith("channel fallback"))
-    r, b = stats[REAL], stats[BARE]
-    for s in servers:
-        st = stats[s.name]
-        say(f"{s.name}: p50 {ms(st.p50)}, p95 {ms(st.p95)}, max {ms(st.max)}, mean {ms(st.mean)} ({st.n} turns)")
-
-    kinds: dict[str, list[float]] = {}
-    for x in real.samples:
-        if x.ok:
-            kinds.setdefault(x.kind or "(no reply metadata)", []).append(x.ms)
-
-    def row(name: str, st: Stats, err: int) -> str:
-        return f"| {name} | {st.n} | {ms(st.p50)} | {ms(st.p95)} | {ms(st.max)} | {ms(st.mean)} | {err} |"
-
-    def med(values: list[float]) -> str:
-        return ms(statistics.median(values)) if values else "n/a"
-
-    br, bb = bd[REAL], bd[BARE]
     override_note = (
         f"without the custom NLU component `{OVERRIDE.rsplit('.', 1)[1]}`, which imports project code: the "
         "bare bot runs stock Rasa only"
-        if has_override
+        if b.project.has_override
         else "config.yml has no custom NLU component"
     )
-    real_mem = [m for m in mem if m[0].endswith("(real)")]
-    lines = [
-        BEGIN,
-        "",
+    passes = b.args.passes
+    return [
         "## Turns through the REST channel (assistant end to end)",
         "",
         f"Measured {time.strftime('%Y-%m-%d')} at commit `{git_commit()}` on {os.cpu_count()} cores ({cpu_name()}), "
@@ -797,8 +673,8 @@ def main() -> int:
         "make bench   # after the retrieval benchmark: .venv/bin/python scripts/bench_turns.py --report docs/benchmarks.md",
         "```",
         "",
-        f"**Real assistant**: `scripts/run.sh` as `make run` starts it (action server and Rasa, model "
-        f"`var/rasa/models/meso.tar.gz`, SQLite tracker store, the strict REST channel) on free ports with a "
+        f"**Real assistant**: `scripts/run.sh` as `make run` starts it (action server, Rasa and the staff console, "
+        "model `var/rasa/models/meso.tar.gz`, SQLite tracker store, the strict REST channel) on free ports with a "
         "temporary tracker database, alert file and run folder. **Bare Rasa bot**: a reference generated in a "
         f"temporary folder with the same config.yml pipeline and policies ({override_note}), the same NLU data "
         "(`bot/data/nlu` and the generated `var/rasa/data`), the same intents and session settings, one "
@@ -807,18 +683,27 @@ def main() -> int:
         "",
         f"A turn is the client's wall time of one `POST /webhooks/rest/webhook` "
         '(`{"sender", "message", "metadata": {"consent": true}}`, a new connection each time, one request at a '
-        f"time), over every turn of the {len(conversations)} conversations in `{Path(args.cases).name}` "
-        f"({n_turns} turns; each conversation a fresh sender, turns in order), after {WARMUP} warm-up requests "
-        f"per server; {args.passes} pass{'' if args.passes == 1 else 'es'}, the two servers interleaved turn by "
+        f"time), over every turn of the {len(b.conversations)} conversations in `{Path(b.args.cases).name}` "
+        f"({b.n_turns} turns; each conversation a fresh sender, turns in order), after {WARMUP} warm-up requests "
+        f"per server; {passes} pass{'' if passes == 1 else 'es'}, the two servers interleaved turn by "
         "turn (which goes first alternates per pass), so both see the same machine load.",
         "",
+    ]
+
+
+def report_latency(b: Bench, stats: dict[str, Stats]) -> list[str]:
+    assert b.real is not None
+    errors = {s.name: sum(1 for x in s.samples if not x.ok) for s in b.servers}
+    fallbacks = sum(1 for x in b.real.samples if x.kind.startswith("channel fallback"))
+    r, bare = stats[REAL], stats[BARE]
+    lines = [
         "### Per-turn latency",
         "",
         "| server | turns | p50 | p95 | max | mean | failed requests |",
         "|---|---|---|---|---|---|---|",
         row(REAL, r, errors[REAL]),
-        row(BARE, b, errors[BARE]),
-        f"| difference (real - bare) | | {ms(r.p50 - b.p50)} | {ms(r.p95 - b.p95)} | | {ms(r.mean - b.mean)} | |",
+        row(BARE, bare, errors[BARE]),
+        f"| difference (real - bare) | | {ms(r.p50 - bare.p50)} | {ms(r.p95 - bare.p95)} | | {ms(r.mean - bare.mean)} | |",
         "",
     ]
     if fallbacks:
@@ -826,6 +711,10 @@ def main() -> int:
             f"**Warning**: {fallbacks} real-assistant turns got the channel's fallback reply (the dialogue failed).",
             "",
         ]
+    kinds: dict[str, list[float]] = {}
+    for x in b.real.samples:
+        if x.ok:
+            kinds.setdefault(x.kind or "(no reply metadata)", []).append(x.ms)
     lines += [
         "Real assistant by reply kind (`custom.meta.kind`):",
         "",
@@ -836,6 +725,13 @@ def main() -> int:
             for k, v in sorted(kinds.items(), key=lambda kv: -len(kv[1]))
         ],
         "",
+    ]
+    return lines
+
+
+def report_breakdown(b: Bench) -> list[str]:
+    br, bb = b.breakdown[REAL], b.breakdown[BARE]
+    lines = [
         "### Where the time of a turn goes",
         "",
         "Medians over the first pass. The first three rows split each turn with the timestamps of the "
@@ -860,25 +756,30 @@ def main() -> int:
         ],
         "",
     ]
-    if detector_us is not None and has_override:
+    if b.detector_us is not None and b.project.has_override:
         lines += [
             f"The warning-sign detector that the custom NLU component runs (and the bare bot lacks) takes "
-            f"{detector_us:.0f} µs per message (median, measured in this script's process).",
+            f"{b.detector_us:.0f} µs per message (median, measured in this script's process).",
             "",
         ]
+    return lines
+
+
+def report_startup(b: Bench) -> list[str]:
+    real, bare = b.real, b.bare
+    assert real is not None and bare is not None
     ready_note = (
         f" (run.sh's own count, from after its settings check: {real.self_reported_s:.1f} s)"
         if real.self_reported_s
         else ""
     )
-    lines += [
+    trained = f"{b.train_real_s:.0f} s" if b.train_real_s is not None else "not measured (`--skip-train`)"
+    return [
         "### Training and start-up",
         "",
         f"| | {REAL} | {BARE} |",
         "|---|---|---|",
-        "| `rasa train --force` (wall time) | "
-        + (f"{train_real_s:.0f} s" if train_real_s is not None else "not measured (`--skip-train`)")
-        + f" | {train_bare_s:.0f} s |",
+        f"| `rasa train --force` (wall time) | {trained} | {b.train_bare_s:.0f} s |",
         f"| cold start: launch to ready | {real.launch_to_ready_s:.1f} s{ready_note} | {bare.launch_to_ready_s:.1f} s |",
         f"| cold start: launch until the REST webhook answers | {real.launch_to_webhook_s:.1f} s "
         f"| {bare.launch_to_webhook_s:.1f} s |",
@@ -886,20 +787,27 @@ def main() -> int:
         "",
         "Training times the real project with the arguments of `scripts/train.sh` (PYTHONPATH = project root, "
         "`bot/data` and `var/rasa/data`) into a temporary `--out` folder and a temporary Rasa cache. Ready means "
-        "run.sh's `ready in` line for the real assistant (it waits for the action server's `/health` and Rasa's "
-        "`/webhooks/rest/`), and `GET /webhooks/rest/` answering for the bare bot; the two start one after the other.",
+        "run.sh's `ready in` line for the real assistant (it waits for the action server's `/health`, Rasa's "
+        "`/webhooks/rest/` and the staff console), and `GET /webhooks/rest/` answering for the bare bot; the two "
+        "start one after the other.",
         "",
+    ]
+
+
+def report_memory_and_load(b: Bench) -> list[str]:
+    real_mem = [m for m in b.mem if m[0].endswith("(real)")]
+    lines = [
         "### Memory after the latency run",
         "",
         "| process | VmRSS | VmHWM (peak) |",
         "|---|---|---|",
-        *[f"| {label} | {mib(rss)} | {mib(hwm)} |" for label, _, rss, hwm in mem],
+        *[f"| {label} | {mib(rss)} | {mib(hwm)} |" for label, _, rss, hwm in b.mem],
     ]
     if len(real_mem) > 1:
         lines.append(
             f"| real assistant, total | {mib(sum(m[2] for m in real_mem))} | {mib(sum(m[3] for m in real_mem))} |"
         )
-    busy = load.get("latency run", 0.0)
+    busy = b.load.get("latency run", 0.0)
     lines += [
         "",
         "### Other load on the machine",
@@ -909,7 +817,7 @@ def main() -> int:
         "",
         "| phase | other processes |",
         "|---|---|",
-        *[f"| {phase} | {cores:.2f} cores |" for phase, cores in load.items()],
+        *[f"| {phase} | {cores:.2f} cores |" for phase, cores in b.load.items()],
     ]
     if busy > QUIET_CORES:
         lines += [
@@ -917,22 +825,85 @@ def main() -> int:
             f"**The machine was not quiet during the latency run** ({busy:.2f} cores busy elsewhere): the "
             "turn times above are pessimistic; rerun on an idle machine for reference numbers.",
         ]
-    lines += [
-        "",
+    return [*lines, ""]
+
+
+def report_targets(b: Bench, r: Stats) -> list[str]:
+    assert b.real is not None
+    ready = b.real.launch_to_ready_s
+    return [
         "### Against the targets",
         "",
         f"- real assistant turn p50: {ms(r.p50)} (target <= {TARGET_P50_MS:.0f} ms): {met(r.p50 <= TARGET_P50_MS)}",
         f"- real assistant turn p95: {ms(r.p95)} (target <= {TARGET_P95_MS:.0f} ms): {met(r.p95 <= TARGET_P95_MS)}",
-        f"- real assistant start to ready, trained model: {real.launch_to_ready_s:.1f} s (target <= "
-        f"{TARGET_READY_S:.0f} s): {met(real.launch_to_ready_s <= TARGET_READY_S)}",
+        f"- real assistant start to ready, trained model: {ready:.1f} s (target <= "
+        f"{TARGET_READY_S:.0f} s): {met(ready <= TARGET_READY_S)}",
         "",
-        f"The whole benchmark took {total_s / 60:.1f} min (both trainings, both cold starts, "
-        f"{args.passes * n_turns * 2 + 2 * WARMUP} timed turns, the breakdown).",
-        "",
-        END,
+        f"The whole benchmark took {b.total_s / 60:.1f} min (both trainings, both cold starts, "
+        f"{b.args.passes * b.n_turns * 2 + 2 * WARMUP} timed turns, the breakdown).",
     ]
-    write_section(Path(args.report), "\n".join(lines))
-    say(f"report written to {args.report} (whole benchmark: {total_s:.0f} s)")
+
+
+def report(b: Bench) -> str:
+    stats = {s.name: Stats.of([x.ms for x in s.samples if x.ok]) for s in b.servers}
+    for s in b.servers:
+        st = stats[s.name]
+        say(f"{s.name}: p50 {ms(st.p50)}, p95 {ms(st.p95)}, max {ms(st.max)}, mean {ms(st.mean)} ({st.n} turns)")
+    lines = [
+        *report_intro(b),
+        *report_latency(b, stats),
+        *report_breakdown(b),
+        *report_startup(b),
+        *report_memory_and_load(b),
+        *report_targets(b, stats[REAL]),
+    ]
+    return "\n".join(lines)
+
+
+# --- main -------------------------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap.add_argument("--cases", default=str(ROOT.parent / "shared" / "eval" / "dev.jsonl"))
+    ap.add_argument("--report", default=str(ROOT / "docs" / "benchmarks.md"))
+    ap.add_argument("--passes", type=int, default=2)
+    ap.add_argument("--skip-train", action="store_true", help="skip timing `rasa train` of the real project")
+    ap.add_argument("--conversations", type=int, default=0, help="only the first N conversations (0: all)")
+    return ap.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    t_all = time.perf_counter()
+    problem = missing_prerequisite()
+    if problem:
+        print(f"[bench] error: {problem}", file=sys.stderr)
+        return 1
+    conversations = load_conversations(Path(args.cases))[: args.conversations or None]
+
+    def raise_interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGINT too: it may arrive ignored
+        signal.signal(sig, raise_interrupt)
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench_turns_"))
+    (tmp / "tmp").mkdir()
+    bench = Bench(args, conversations, Project.load(), tmp)
+    try:
+        run_phases(bench)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # the clean-up runs to its end
+            signal.signal(sig, signal.SIG_IGN)
+        bench.procs.stop_all()
+        shutil.rmtree(tmp, ignore_errors=True)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, raise_interrupt)
+    bench.total_s = time.perf_counter() - t_all
+
+    write_section(Path(args.report), "turns", report(bench))
+    say(f"report written to {args.report} (whole benchmark: {bench.total_s:.0f} s)")
     return 0
 
 

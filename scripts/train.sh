@@ -5,6 +5,7 @@
 #   2. generates the ask_question NLU examples from the knowledge base (var/rasa/data/)
 #   3. renders endpoints.yml / credentials.yml from the settings (var/rasa/)
 #   4. rasa train -> var/rasa/models/meso.tar.gz
+#   5. the learned safety detector (var/safety/, rebuilt only when its training data changed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONDONTWRITEBYTECODE=1
@@ -24,3 +25,5 @@ $RASA train --config config.yml --domain bot/domain.yml --data bot/data var/rasa
   | grep --line-buffered -v "Epochs:.*[0-9]%" || true
 [ -f var/rasa/models/meso.tar.gz ] || { echo "[train] error: training failed, run: $RASA train --config config.yml --domain bot/domain.yml --data bot/data var/rasa/data" >&2; exit 1; }
 say "model ready: var/rasa/models/meso.tar.gz ($(( $(date +%s) - start )) s)"
+say "learned safety detector (builds only when the red-flag corpus or the examples changed)"
+$PY -m actions.safety.learned build

@@ -10,6 +10,11 @@
  * Everything lives in an open Shadow DOM, so the page's CSS cannot reach it. Server and patient text
  * is only ever set with textContent (never innerHTML). Nothing is sent to the server before the
  * patient agrees to the privacy notice; every message then carries `consent: true`.
+ *
+ * The widget writes no safety wording of its own: the disclaimer, the urgent-care notes and the
+ * handoff / emergency banners come from the server (`config.texts`, from actions/safety/texts.yml),
+ * and replies are shown as the server sends them. The clinic's emergency number and phone are
+ * `tel:` links wherever they appear.
  */
 (function () {
   "use strict";
@@ -114,11 +119,13 @@
       emergency_number: "",
       phone: "",
     },
+    texts: {}, // the widget's fixed safety wording, from the server's config (see renderTexts)
     saved: loadSaved(), // {consent: "agreed" | "declined", session_id, agreed_at}
     open: false,
     cursor: 0,
     seen: {},
     handoff: false,
+    emergency: false, // handed off because of warning signs: the banner says to call now
     sending: false,
     outbox: [], // {text, display, el, statusEl, status: queued | sending | failed}
     lost: false,
@@ -217,8 +224,60 @@
     return svg;
   }
 
-  /** Text with http(s) links made clickable, built from text nodes and <a> elements only. */
+  /**
+   * A `tel:` href for a configured number ("112 (example: ...)", "+91 00000 00000"): the leading
+   * number only, digits and a leading + only; "" when there is none.
+   */
+  function telHref(number) {
+    var m = /^\s*(\+?)(\d[\d\s.\-]*)/.exec(String(number || ""));
+    if (!m) return "";
+    var digits = m[2].replace(/\D/g, "");
+    return digits ? "tel:" + m[1] + digits : "";
+  }
+
+  /** The number as a tel: link (its text set with textContent), or plain text when it has no digits. */
+  function telLink(number) {
+    var href = telHref(number);
+    if (!href) return document.createTextNode(number);
+    var a = el("a", "tel", number);
+    a.href = href;
+    return a;
+  }
+
+  /** Text with the clinic's emergency number and phone as tel: links and http(s) links clickable. */
   function linkified(text) {
+    var frag = document.createDocumentFragment();
+    var numbers = [state.config.emergency_number, state.config.phone]
+      .filter(function (n) {
+        return n && telHref(n);
+      })
+      .sort(function (a, b) {
+        return b.length - a.length;
+      });
+    var rest = String(text || "");
+    while (rest) {
+      var at = -1;
+      var found = "";
+      numbers.forEach(function (n) {
+        var i = rest.indexOf(n);
+        if (i >= 0 && (at < 0 || i < at)) {
+          at = i;
+          found = n;
+        }
+      });
+      if (at < 0) {
+        frag.appendChild(urlsLinked(rest));
+        break;
+      }
+      if (at > 0) frag.appendChild(urlsLinked(rest.slice(0, at)));
+      frag.appendChild(telLink(found));
+      rest = rest.slice(at + found.length);
+    }
+    return frag;
+  }
+
+  /** Text with http(s) links made clickable, built from text nodes and <a> elements only. */
+  function urlsLinked(text) {
     var frag = document.createDocumentFragment();
     var re = /https?:\/\/[^\s<>"')\]]+/g;
     var last = 0;
@@ -267,6 +326,7 @@
     ".icon-btn:hover{background:rgba(127,127,127,.25)}",
     ".handoff-banner{flex:none;display:flex;gap:10px;align-items:flex-start;padding:10px 16px;background:#fff3cd;color:#3b2a00;border-bottom:2px solid #b08900;font-size:15px}",
     ".handoff-banner strong{display:block}",
+    ".handoff-banner.emergency{background:#fff0f1;color:#2e0007;border-bottom:3px solid #b3001b}",
     ".conn{flex:none;padding:8px 16px;font-size:15px;font-weight:700}",
     ".conn:empty{padding:0}",
     ".conn.lost{background:#fde7e9;color:#7a0012}",
@@ -362,7 +422,7 @@
   var titles = el("div", "titles");
   var title = el("h2", "title");
   title.id = "mw-title";
-  var subtitle = el("p", "subtitle", "Automated assistant: general information, not medical advice");
+  var subtitle = el("p", "subtitle");
   titles.appendChild(title);
   titles.appendChild(subtitle);
   var closeBtn = el("button", "icon-btn close");
@@ -375,12 +435,14 @@
   var handoffBanner = el("div", "handoff-banner");
   handoffBanner.setAttribute("role", "status");
   handoffBanner.hidden = true;
-  handoffBanner.appendChild(icon("person", 22));
+  var bannerIcons = { handoff: icon("person", 22), emergency: icon("warning", 22) };
+  handoffBanner.appendChild(bannerIcons.handoff);
+  handoffBanner.appendChild(bannerIcons.emergency);
   var handoffText = el("div");
-  handoffText.appendChild(el("strong", "", "A clinician will reply here."));
-  handoffText.appendChild(
-    el("span", "", "The clinic team has your question. You can close this page; the reply will wait here.")
-  );
+  var bannerTitle = el("strong");
+  var bannerBody = el("span");
+  handoffText.appendChild(bannerTitle);
+  handoffText.appendChild(bannerBody);
   handoffBanner.appendChild(handoffText);
 
   var conn = el("div", "conn");
@@ -496,22 +558,42 @@
     return state.config.clinic_name || "our clinic";
   }
 
-  function emergencyNumber() {
-    return state.config.emergency_number || "your local emergency number";
+  /**
+   * One of the server's texts with {name}, {phone} and {emergency_number} filled in (the numbers as
+   * tel: links), as DOM nodes; empty until the config has arrived.
+   */
+  function served(key) {
+    var frag = document.createDocumentFragment();
+    var template = state.texts[key] || "";
+    var re = /\{([a-z_]+)\}/g;
+    var last = 0;
+    var m;
+    while ((m = re.exec(template))) {
+      if (m.index > last) frag.appendChild(document.createTextNode(template.slice(last, m.index)));
+      if (m[1] === "name") frag.appendChild(document.createTextNode(clinicName()));
+      else if (m[1] === "emergency_number" || m[1] === "phone") {
+        var number = state.config[m[1]];
+        if (number) frag.appendChild(telLink(number));
+      }
+      last = re.lastIndex;
+    }
+    if (last < template.length) frag.appendChild(document.createTextNode(template.slice(last)));
+    return frag;
+  }
+
+  function setServed(node, key) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+    node.appendChild(served(key));
+    node.hidden = !state.texts[key];
   }
 
   function renderTexts() {
     title.textContent = state.config.clinic_name || "Chat with us";
-    consentText.textContent =
-      "This is an automated assistant. It gives general information about mesotherapy, not medical advice. " +
-      "What you write here is sent to " +
-      clinicName() +
-      " and stored, so the clinic team can review the conversation and reply to you. " +
-      "Please share only what you need to ask your question.";
-    consentUrgent.textContent =
-      "If you feel unwell after a treatment, call " +
-      emergencyNumber() +
-      " or go to the nearest emergency department. Do not wait for a chat reply.";
+    setServed(subtitle, "subtitle");
+    setServed(consentText, "consent_notice");
+    setServed(consentUrgent, "urgent_note");
+    setServed(declinedUrgent, "urgent_note");
+    renderBanner();
     var url = safeUrl(state.config.privacy_url);
     privacyLine.hidden = !url;
     footerPrivacy.hidden = !url;
@@ -519,12 +601,24 @@
       privacyLink.href = url;
       footerPrivacy.href = url;
     }
-    declinedText.textContent =
-      "No problem: nothing has been sent. You can reach " +
-      clinicName() +
-      (state.config.phone ? " by phone on " + state.config.phone + "," : "") +
-      " or through the contact details on this website.";
-    declinedUrgent.textContent = consentUrgent.textContent;
+    while (declinedText.firstChild) declinedText.removeChild(declinedText.firstChild);
+    declinedText.appendChild(document.createTextNode("No problem: nothing has been sent. You can reach " + clinicName()));
+    if (state.config.phone) {
+      declinedText.appendChild(document.createTextNode(" by phone on "));
+      declinedText.appendChild(telLink(state.config.phone));
+      declinedText.appendChild(document.createTextNode(","));
+    }
+    declinedText.appendChild(document.createTextNode(" or through the contact details on this website."));
+  }
+
+  /** The banner under the header: after an emergency it says to call now, else that a clinician will reply. */
+  function renderBanner() {
+    var kind = state.emergency ? "emergency" : "handoff";
+    handoffBanner.className = "handoff-banner " + kind;
+    bannerIcons.handoff.style.display = kind === "handoff" ? "" : "none";
+    bannerIcons.emergency.style.display = kind === "emergency" ? "" : "none";
+    setServed(bannerTitle, kind + "_title");
+    setServed(bannerBody, kind + "_body");
   }
 
   function safeUrl(value) {
@@ -593,8 +687,10 @@
     badgeSr.textContent = state.unread ? " (" + state.unread + " new " + (state.unread === 1 ? "message" : "messages") + ")" : "";
   }
 
-  function setHandoff(on) {
+  function setHandoff(on, emergency) {
     state.handoff = !!on;
+    state.emergency = !!on && !!emergency;
+    renderBanner();
     handoffBanner.hidden = !(state.handoff && agreed());
   }
 
@@ -655,7 +751,8 @@
       var p = el("p");
       if (role === "user") p.textContent = para;
       else p.appendChild(linkified(para));
-      if (role !== "user" && i === paragraphs.length - 1 && /general information only/i.test(para)) {
+      var disclaimer = state.texts.disclaimer;
+      if (role !== "user" && i === paragraphs.length - 1 && disclaimer && para.indexOf(disclaimer) >= 0) {
         p.className = "disclaimer";
       }
       node.appendChild(p);
@@ -721,7 +818,7 @@
       var node = showServerMessage(m, live);
       if (node && !firstReply && m.role !== "user") firstReply = node;
     });
-    if (typeof body.handoff === "boolean") setHandoff(body.handoff);
+    if (typeof body.handoff === "boolean") setHandoff(body.handoff, body.emergency === true);
     scrollToEnd();
     if (live && firstReply) showStartOf(firstReply);
   }
@@ -980,18 +1077,23 @@
     );
   }
 
+  /** The clinic's facts and the widget's safety wording; retried until it arrives. Always resolves. */
   function loadConfig() {
-    request("config", { method: "GET" }, GET_TIMEOUT).then(
+    return request("config", { method: "GET" }, GET_TIMEOUT).then(
       function (cfg) {
         if (!cfg || typeof cfg !== "object") return;
         ["clinic_name", "privacy_url", "emergency_number", "phone"].forEach(function (k) {
           var fromAttr = k === "clinic_name" ? attrs.clinicName : k === "privacy_url" ? attrs.privacyUrl : "";
           if (!fromAttr && typeof cfg[k] === "string" && cfg[k]) state.config[k] = cfg[k];
         });
+        var texts = cfg.texts && typeof cfg.texts === "object" ? cfg.texts : {};
+        Object.keys(texts).forEach(function (k) {
+          if (typeof texts[k] === "string") state.texts[k] = texts[k];
+        });
         renderTexts();
       },
       function () {
-        /* the notice falls back to generic wording */
+        setTimeout(loadConfig, 5000); // without it the widget has no safety wording to show
       }
     );
   }
@@ -1107,8 +1209,10 @@
     document.body.appendChild(host);
     renderTexts();
     renderView();
-    loadConfig();
-    if (agreed()) loadHistory();
+    // the history waits for the config, so the numbers in earlier replies become tel: links
+    loadConfig().then(function () {
+      if (agreed() && !state.cursor) loadHistory();
+    });
     if (session.getItem(OPEN_KEY) === "1") openPanel(false); // after a reload: reopen, without taking focus
   }
 

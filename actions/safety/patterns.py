@@ -17,12 +17,13 @@ import bisect
 import re
 import unicodedata
 
-MAX_CHARS = 2000
-"""Normalised text is clipped to this many characters: patients do not write more, and it bounds
-the work per message whatever is pasted in."""
+MAX_CHARS = 10_000
+"""Every channel accepts up to 10,000 characters, and every one of them is checked: normalised text
+is clipped only beyond that (normalising never makes a text longer than NFKC does)."""
 
-_RAW_CLIP = 8 * MAX_CHARS
-"""Raw input is cut to this before normalising, so a megabyte paste costs nothing either."""
+_RAW_CLIP = 4 * MAX_CHARS
+"""Raw input beyond this (more than any channel accepts) is cut before normalising, so a megabyte
+paste that bypassed a channel costs nothing either."""
 
 _QUOTES = str.maketrans(
     {
@@ -86,7 +87,7 @@ def normalise(text: object) -> str:
     text = _ELONGATED.sub(r"\1", text)
     for pattern, replacement in _CONTRACTIONS:
         text = pattern.sub(replacement, text)
-    return text.strip()[:MAX_CHARS]
+    return text.strip()[:_RAW_CLIP]
 
 
 def gap(most: int) -> str:

@@ -1,572 +1,444 @@
 """Rule-based detection of personal medical questions, which go to a clinician, not to the FAQ.
 
-A question is personal when its answer depends on the person asking: pregnancy or breastfeeding
-(in any framing, since the answer always depends on the person), medicines they take or want to
-stop, a medical condition they have or ask about for safety, something happening to their body
-after their treatment, "is this normal?", which medicine or dose to take, which treatment suits
-them, or what is wrong with them.
+The rules live in the clinician-readable catalogue `catalogue/personal_medical.yml`: its vocabulary
+(`terms`), one rule per reason (`rules`, tried in file order, the first that matches names the
+reason), and the wording of the guards (`guards`). This module holds only the logic: how a rule's
+patterns are searched and how a guard named in a rule's `rejects` decides that a match is not
+personal after all ("can I take painkillers after?" is a general question, "I take painkillers" is
+not).
 
-General questions stay with the FAQ (do people bruise from meso, should aspirin be avoided before a
-session, what kind of patient is it meant for), and so do the cosmetic concerns the
-treatment is for ("I have melasma, will it help?", hair fall, acne scars, cellulite, fat ...).
+A bug is never hidden: a catalogue that does not compile raises `CatalogueError` at import, and
+anything going wrong while detecting raises to the caller (the safety gate hands the message to a
+clinician with a staff alert). Anything that is not a non-empty string is simply not personal.
 
-Standard library only; importable from Python 3.10 and 3.11.
+Standard library and PyYAML only; importable from Python 3.10 and 3.11.
 """
 
 from __future__ import annotations
 
-import logging
+import bisect
+import importlib
 import re
-from collections.abc import Callable
+import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from actions.safety.patterns import alt, before, gap, normalise
+from actions.safety.catalogue import Catalogue, CatalogueError, load
+from actions.safety.patterns import normalise
 
-__all__ = ["REASONS", "PersonalMedical", "detect_personal_medical"]
+if sys.version_info >= (3, 11):
+    # The regex parser, only to list the literal strings a pattern needs (see `_required`).
+    sre_constants = importlib.import_module("re._constants")
+    sre_parse = importlib.import_module("re._parser")
+else:  # pragma: no cover - Python 3.10 (the Rasa environment)
+    import sre_constants
+    import sre_parse
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "CATALOGUE",
+    "GUARDS",
+    "REASONS",
+    "Guard",
+    "PersonalMedical",
+    "compile_guards",
+    "compile_rules",
+    "detect_personal_medical",
+]
 
-REASONS: tuple[str, ...] = (
-    "pregnancy",
-    "medicine",
-    "condition",
-    "dosing",
-    "diagnosis",
-    "symptom_after_treatment",
-    "is_this_normal",
-    "treatment_choice",
-)
-"""Every reason, in the order they are tried: the first that matches is returned."""
+CATALOGUE_NAME = "personal_medical"
+_AFTER_WINDOW = 40
+"""How far past a match an `after` guard looks (characters)."""
+_GRAM = 3
+_GRAM_MIN_TEXT = 500
+"""Messages longer than this get a trigram index for the literal prefilter."""
+_WORD = re.compile(r"\w+")
+_Literal = tuple[str, bool]
+"""A string a pattern needs, and whether it must begin a word of the message."""
+_RULE_KEYS = {"guarded"}
+"""Keys a rule may have beyond the loader's own (a typo such as `gaurded` must not drop patterns)."""
+_GROUP_KEYS = {"rejects", "patterns", "devanagari"}
+_GUARD_KEYS = {"note", "before", "after", "window", "message_has", "message_lacks", "within"}
 
 
 @dataclass(frozen=True)
 class PersonalMedical:
     reason: str
-    """One of REASONS."""
+    """The id of the catalogue rule that matched (one of REASONS)."""
     matched: str
     """The span of the normalised text that matched."""
+    label: str = ""
+    """The rule's label, for staff ("pregnancy, breastfeeding or trying to conceive")."""
+
+    @property
+    def rule(self) -> str:
+        """The catalogue rule id (the same as `reason`)."""
+        return self.reason
 
 
-def _c(*parts: str) -> re.Pattern[str]:
-    return re.compile(r"\b" + alt(*parts))
+class _Message:
+    """One normalised message, with the whole-message facts guards ask about computed once."""
 
+    __slots__ = ("_facts", "_grams", "_literals", "_starts", "_words", "text")
 
-# --- vocabulary -----------------------------------------------------------------------------------
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._facts: dict[int, bool] = {}
+        self._literals: dict[_Literal, bool] = {}
+        self._starts: dict[int, list[int]] = {}
+        self._grams: set[str] | None = None
+        self._words: list[str] | None = None
 
-_MED_NAMES = (
-    r"(?:blood\s*thinn\w*|khoon\s+patla\s+\w+\s+\w+\s+(?:dawai|dawa|goli)|anti\s*coagulant\w*|anti\s*platelet\w*|"
-    r"warfarin|coumadin|acitrom|acenocoumarol|heparin|enoxaparin|clexane|apixaban|eliquis|rivaroxaban|xarelto|"
-    r"dabigatran|pradaxa|clopidogrel|plavix|aspirin|ecosprin|disprin|ibuprofen|brufen|combiflam|naproxen|"
-    r"diclofenac|nsaids?|pain\s*killers?|paracetamol|crocin|dolo|isotretinoin|isotroin|accutane|roaccutane|sotret|"
-    r"tretinoin|retin\s*a|retinoids?|steroids?|prednisolone|prednisone|wysolone|dexamethasone|cortisone|"
-    r"insulin|metformin|glycomet|thyroxine|levothyroxine|eltroxin|thyronorm|thyroid\s+(?:medicine|medication|"
-    r"tablets?|pills?|meds)|antibiotics?|doxycycline|azithromycin|amoxicillin|augmentin|antidepressants?|ssris?|"
-    r"sertraline|fluoxetine|escitalopram|birth\s+control|contraceptive\w*|ocps?|the\s+pill|hrt|hormone\s+"
-    r"(?:therapy|tablets?|pills?|replacement|injections?)|spironolactone|finasteride|minoxidil|methotrexate|"
-    r"biologics?|immunosuppress\w*|chemo\w*|(?:blood\s+pressure|bp|sugar|diabetes|heart)\s+(?:medicine|medication|"
-    r"tablets?|pills?|meds|dawai|goli)|antihistamines?|cetirizine|allegra|fish\s+oil|omega\s*3|supplements?|"
-    r"ozempic|semaglutide|wegovy|mounjaro|tirzepatide|blood\s+pressure\s+medicine)"
-)
-_MED_GENERIC = r"(?:medicines?|medications?|meds|tablets?|pills?|drugs?|dawai|dawaiyan|dawa|davai|dava|goli|goliyan)"
-_MED = r"(?:" + _MED_NAMES + "|" + _MED_GENERIC + r")\b"
+    def contains(self, pattern: re.Pattern[str]) -> bool:
+        key = id(pattern)
+        found = self._facts.get(key)
+        if found is None:
+            found = self._facts[key] = pattern.search(self.text) is not None
+        return found
 
-_COND = (
-    r"(?:diabet\w*|arthritis|rheumatoid|lupus|sle|auto\s*immun\w*|eczema|psoriasis|rosacea|keloids?|keloidal|"
-    r"cancer|tumou?rs?|chemo\w*|radiotherapy|radiation\s+therapy|heart\s+(?:disease|problems?|conditions?|"
-    r"issues?|attack|failure|surgery|patient)|cardiac\s+\w+|pacemaker|stents?|(?:high|low)\s+(?:blood\s+pressure|bp)|"
-    r"hypertension|hypertensive|blood\s+pressure|bleeding\s+(?:disorder|problems?|issues?|tendency)|"
-    r"clotting\s+(?:disorder|problems?|issues?)|blood\s+(?:disorder|clots?)|ha?emophilia|von\s+willebrand|"
-    r"thrombocytopenia|low\s+platelets?|epilep\w*|seizures?|thyroid|hypothyroid\w*|hyperthyroid\w*|hashimoto\w*|"
-    r"pcos|pcod|polycystic|hiv|hepatitis|hep\s+[bc]|(?:kidney|renal|liver)\s+(?:disease|problems?|failure|issues?|"
-    r"conditions?|transplant)|cirrhosis|dialysis|herpes|cold\s+sores?|fever\s+blisters?|shingles|active\s+infection|"
-    r"vitiligo|safed\s+daag|asthma\w*|dermatitis|anaemi\w*|anemi\w*|sickle\s+cell|thalass\w*|multiple\s+sclerosis|"
-    r"immunocompromised|weak\s+immun\w*|allerg\w*|infections?|infected|surgery|operation|migraines?|"
-    r"sugar\s+(?:problem|patient|issue|disease)|(?:medical|health|chronic)\s+(?:conditions?|problems?|issues?|"
-    r"illness\w*|diseases?))\b"
-)
-"""Medical conditions. Cosmetic concerns the treatment is used for (pigmentation, melasma, hair fall,
-acne scars, cellulite, fat, stretch marks, fine lines) are deliberately absent."""
+    def near(self, pattern: re.Pattern[str], lo: int, hi: int) -> bool:
+        """Whether a match of `pattern` starts between offsets lo and hi (all matches found once)."""
+        starts = self._starts.get(id(pattern))
+        if starts is None:
+            starts = self._starts[id(pattern)] = [m.start() for m in pattern.finditer(self.text)]
+        i = bisect.bisect_left(starts, lo)
+        return i < len(starts) and starts[i] <= hi
 
-_COND_STRONG = (
-    r"(?:diabet\w*|arthritis|rheumatoid|lupus|auto\s*immun\w*|eczema|psoriasis|rosacea|keloids?|cancer|chemo\w*|"
-    r"heart\s+(?:disease|problems?|conditions?|issues?|patients?)|pacemaker|(?:high|low)\s+(?:blood\s+pressure|bp)|"
-    r"hypertension|bleeding\s+(?:disorder|problems?|issues?)|clotting\s+(?:disorder|problems?)|blood\s+disorder|"
-    r"ha?emophilia|epilep\w*|seizures?|thyroid|hypothyroid\w*|hyperthyroid\w*|pcos|pcod|hiv|hepatitis|"
-    r"(?:kidney|renal|liver)\s+(?:disease|problems?|failure|issues?)|herpes|cold\s+sores?|active\s+infection|"
-    r"vitiligo|safed\s+daag|asthma\w*|allerg(?:y|ies)|allergic\s+to\s+\w+|sugar\s+(?:problem|patients?))\b"
-)
-"""The conditions that also count when asked about for someone else's safety ("is it safe for
-people with lupus"), without a first-person statement."""
-
-_SOMEONE = (
-    r"(?:he|she|they|who|mom|mum|mother|father|dad|husband|wife|sister|brother|friend|son|daughter|aunt|uncle|"
-    r"grandmother|grandfather|partner|fiance|fiancee|patient|client)"
-)
-"""Someone the patient asks for: their answer still depends on that person."""
-
-_TREAT = (
-    r"(?:meso\w*|mezo\w*|botox|fillers?|prp|gfc|lasers?|lipo\w*|micro\s*needling|dermapen|peels?|"
-    r"skin\s+boosters?|hydrafacial|threads?|surgery|hifu|cryo\w*|coolsculpting)"
-)
-_SESSION = r"(?:session|treatment|injections?|meso\w*|mezo\w*|appointment|sitting|procedure|jabs?|shots?|therapy)"
-_SYMPTOM = (
-    r"(?:swell\w*|swoll?en|puff\w*|bruis\w*|lumps?|lumpy|bumps?|bumpy|nodules?|knots?|hard(?:ness)?|red|redness|"
-    r"rash\w*|itch\w*|pain(?:s|ful|fully)?|sore(?:ness)?|tender\w*|burn\w*|sting\w*|bleed\w*|bled|scabs?|marks?|spots?|"
-    r"blisters?|pimples?|breakouts?|breaking\s+out|broke\s+out|peel\w*|numb\w*|tingl\w*|hurts?|hurting|ach\w*|"
-    r"discolou?r\w*|patch\w*|dark\w*|headaches?|fever\w*|nause\w*|infect\w*|shedding|dents?|uneven|"
-    r"allerg\w*|reaction|irritat\w*|dryness|flak\w*|sujan|soojan|dard|khujli|neel|daag|daane|dane|gaa?nth|lal|"
-    r"pus|ooz\w*|hair\s+fall|hair\s+loss|hairfall)\b"
-)
-_MODAL_BEFORE = re.compile(
-    r"\b(?:can|could|should|shall|may|might|must|will|would|do|does|did|to|what\s+if|whether)\s+$"
-)
-_TELLING_BEFORE = re.compile(
-    r"\b(?:tell|telling|told|inform|informing|mention|mentioning|disclose|disclosing|list|about|share|bring)"
-    r"(?:\s+\w+){0,3}\s+$"
-)
-_WHAT_IF_BEFORE = re.compile(r"\bwhat\s+if\s+$")
-_CAUSE_BEFORE = re.compile(
-    r"\b(?:cause|causes|causing|caused|trigger\w*|lead\s+to|leads\s+to|give|gives|risk\s+of|risks\s+of|chance\s+of|"
-    r"get|getting)(?:\s+\w+){0,2}\s+$"
-)
-_WHEN_BEFORE = re.compile(r"\bwhen\s+$")
-_AFTER_BEFORE = re.compile(r"\b(?:after|post|since)\s+(?:my\s+|the\s+|her\s+|a\s+)?$")
-_STRETCH_MARKS = re.compile(r"\bstretch\s*marks?\b")
-_PREGNANCY_MARKS_AFTER = re.compile(r"\s*(?:stretch\s*marks?|marks?)\b")
-_RESULTS = re.compile(
-    r"\b(?:results?|difference|improvement|change|effect|progress|fark|farak|glow|regrowth|fat\s+loss|"
-    r"weight\s+loss|inch\s+loss)\b"
-)
-_BODY_SYMPTOM = re.compile(r"\b" + _SYMPTOM)
-_TREATMENT_REF = re.compile(
-    r"\b(?:(?:after|since|following|post|from)\s+(?:my\s+|the\s+|this\s+|that\s+|last\s+|first\s+|second\s+|"
-    r"1st\s+|2nd\s+|yesterday'?s?\s+|today'?s?\s+){0,3}(?:\w+\s+)?" + _SESSION + r"|"
-    r"(?:\d+|a|one|two|three|four|five|six|seven|few|couple\s+of|several)\s+(?:days?|weeks?|hours?|din|hafte)\s+"
-    r"(?:ago|after|later|back|since|se|baad|bad)|"
-    r"(?:my|the|this|last|yesterday'?s?)\s+"
-    + _SESSION
-    + r"|"
-    + _SESSION
-    + r"\s+(?:\w+\s+)?(?:ke|k)\s+(?:baad|bad)|(?:ke|k)\s+(?:baad|bad)\s+se)"
-)
-"""A reference to the person's own treatment ("after my session", "5 days after", "meso ke baad")."""
-
-# --- patterns, per reason ------------------------------------------------------------------------
-
-_Rule = tuple[re.Pattern[str], "Callable[[str, int, int], bool] | None"]
-
-
-def _pregnancy_reject(text: str, start: int, end: int) -> bool:
-    """Pregnancy as the cause of stretch marks ("stretch marks after pregnancy") is a cosmetic topic."""
-    if not text.startswith("pregnan", start):
+    def has_any(self, literals: Iterable[_Literal]) -> bool:
+        """Whether any of these strings occurs in the message (each looked up once per message)."""
+        seen = self._literals
+        for literal in literals:
+            found = seen.get(literal)
+            if found is None:
+                found = seen[literal] = self._occurs(literal)
+            if found:
+                return True
         return False
-    return before(text, start, _AFTER_BEFORE, 20) or _PREGNANCY_MARKS_AFTER.match(text, end) is not None
+
+    def _occurs(self, literal: _Literal) -> bool:
+        string, word_start = literal
+        if word_start:
+            # Some word of the message starts with it (looked up in the sorted words).
+            if self._words is None:
+                self._words = sorted(set(_WORD.findall(self.text)))
+            i = bisect.bisect_left(self._words, string)
+            return i < len(self._words) and self._words[i].startswith(string)
+        # A string can only occur if every three characters of it do: a set look-up per trigram
+        # rules most strings out without scanning a long message.
+        if len(string) >= _GRAM and len(self.text) > _GRAM_MIN_TEXT:
+            if self._grams is None:
+                text = self.text
+                self._grams = {text[i : i + _GRAM] for i in range(len(text) - _GRAM + 1)}
+            grams = self._grams
+            if any(string[i : i + _GRAM] not in grams for i in range(len(string) - _GRAM + 1)):
+                return False
+        return string in self.text
 
 
-def _postpartum_reject(text: str, start: int, end: int) -> bool:
-    """After a delivery the answer depends on the person (breastfeeding?), unless the question is
-    about the stretch marks the pregnancy left ("delivery ke baad stretch marks")."""
-    return _STRETCH_MARKS.search(text) is not None
+@dataclass(frozen=True)
+class Guard:
+    """A reason a match is not personal, named in a rule's `rejects`.
+
+    Either positional (words right `before` the match, within `window` characters, or right
+    `after` it: rejects when either is there), or about the message (rejects when it has
+    `message_has` and lacks `message_lacks`; either may be left out), the whole of it or, with
+    `within`, only that many characters either side of the match (a long letter mentions
+    everything somewhere).
+    """
+
+    name: str
+    note: str
+    before: re.Pattern[str] | None = None
+    after: re.Pattern[str] | None = None
+    window: int = 20
+    message_has: re.Pattern[str] | None = None
+    message_lacks: re.Pattern[str] | None = None
+    within: int | None = None
+
+    def rejects(self, message: _Message, start: int, end: int) -> bool:
+        text = message.text
+        if self.before is not None and self.before.search(text, max(0, start - self.window), start):
+            return True
+        if self.after is not None and self.after.match(text, end, end + _AFTER_WINDOW):
+            return True
+        if self.message_has is None and self.message_lacks is None:
+            return False
+        if self.message_has is not None and not self._has(message, self.message_has, start, end):
+            return False
+        return self.message_lacks is None or not self._has(message, self.message_lacks, start, end)
+
+    def _has(self, message: _Message, pattern: re.Pattern[str], start: int, end: int) -> bool:
+        if self.within is None:
+            return message.contains(pattern)
+        return message.near(pattern, start - self.within, end + self.within)
 
 
-_PREGNANCY: tuple[_Rule, ...] = (
-    (
-        _c(
-            r"pregnan\w*",
-            r"preggers",
-            r"breast\s*feed\w*",
-            r"nursing\s+(?:mother|mom|mum|my|a|baby|an|mama)\b",
-            r"(?:i\s+am|currently|still|while|am|i\s+was)\s+nursing\b",
-            r"lactat\w*",
-            r"(?:doodh|dudh)\s+(?:\w+\s+)?pila\w*",
-            r"feeding\s+(?:my\s+|the\s+|a\s+)?(?:baby|child|infant|newborn|son|daughter)\b",
-            r"(?:baby|bachche|bacche|bachhe)\s+ko\s+(?:doodh|dudh|feed)\w*",
-            r"trying\s+(?:to\s+)?(?:conceive|for\s+a\s+(?:baby|child|kid)|for\s+kids|to\s+get\s+pregnant)",
-            r"ttc\b",
-            r"conceiv\w*",
-            r"ivf\b",
-            r"planning\s+(?:for\s+)?(?:a\s+|our\s+|my\s+)?(?:baby|child|second\s+baby|family)\b",
-            r"fertility\s+treatment",
-            r"expecting\s+(?:a\s+baby|a\s+child|twins|my\s+first|our\s+first|baby)\b",
-            r"(?:i\s+am|we\s+are|she\s+is)\s+expecting\b",
-            r"garbh\w*",
-            r"pet\s+se\s+(?:hoon|hu|hun|hai|h)\b",
-        ),
-        _pregnancy_reject,
-    ),
-    (re.compile(r"गर्भ|प्रेग्नें|प्रेगनें|स्तनपान|दूध\s*पिला"), None),
-    (
-        _c(
-            r"postpartum",
-            r"post\s+partum",
-            r"after\s+(?:my\s+)?delivery",
-            r"delivery\s+ke\s+(?:baad|bad)",
-            r"gave\s+birth",
-            r"new\s+(?:mom|mum|mother)\b",
-            r"c\s*section",
-            r"caesarean",
-        ),
-        _postpartum_reject,
-    ),
-)
+@dataclass(frozen=True)
+class _Check:
+    pattern: re.Pattern[str]
+    rejects: tuple[Guard, ...]
+    needs: tuple[frozenset[_Literal], ...]
+    """Sets of strings such that every match contains one string of each set: when a set has no
+    string in the message, the pattern cannot match and is not searched. Most patterns name rare
+    words ("warfarin", "pregnan"), so a long message costs a few look-ups, not 300 regex scans."""
 
 
-def _modal_reject(text: str, start: int, end: int) -> bool:
-    return before(text, start, _MODAL_BEFORE, 20)
+# --- the literal prefilter -----------------------------------------------------------------------
+# Derived from each compiled pattern by walking the regex parser's tree. Conservative by
+# construction (anything it does not understand needs nothing), and the tests compare every
+# result with and without it.
+
+_REPEATS = {sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT}
+_POSSESSIVE = getattr(sre_constants, "POSSESSIVE_REPEAT", None)
+_ATOMIC = getattr(sre_constants, "ATOMIC_GROUP", None)
+_LOOKAROUNDS = {sre_constants.ASSERT, sre_constants.ASSERT_NOT}
+_STARTS = {sre_constants.AT_BOUNDARY, sre_constants.AT_BEGINNING, sre_constants.AT_BEGINNING_STRING}
+_SPACE = {sre_constants.CATEGORY_SPACE, sre_constants.CATEGORY_UNI_SPACE}
+_MAX_NEEDS = 3
+"""At most this many sets per pattern (the most selective ones)."""
 
 
-def _telling_reject(text: str, start: int, end: int) -> bool:
-    return before(text, start, _TELLING_BEFORE, 40)
+def _non_word_class(op: Any, av: Any) -> bool:
+    """Whether a one-character item can only match a non-word character (a space, a comma ...)."""
+    if op is sre_constants.LITERAL:
+        return not _WORD.fullmatch(chr(av))
+    if op is sre_constants.IN:
+        return all(
+            (o is sre_constants.CATEGORY and a in _SPACE)
+            or (o is sre_constants.LITERAL and not _WORD.fullmatch(chr(a)))
+            for o, a in av
+        )
+    return False
 
 
-_MEDICINE: tuple[_Rule, ...] = (
-    (
-        _c(
-            r"(?:i|we)\s+(?:am\s+|have\s+been\s+|was\s+|had\s+been\s+|also\s+|currently\s+|still\s+|already\s+|"
-            r"regularly\s+|daily\s+|just\s+|recently\s+|usually\s+){0,3}(?:take|takes|taking|took|on|using|use|used|"
-            r"started|start|starting|stopped|finished|completed|prescribed|given|put\s+on|consuming|consume|pop|"
-            r"popping)\s+(?:\w+\s+){0,3}?" + _MED
-        ),
-        _modal_reject,
-    ),
-    (
-        _c(
-            r"(?:stop|stopping|stopped|start|starting|skip|skipping|pause|pausing|continue|continuing|change|"
-            r"changing|switch|switching|discontinue|quit|quitting|hold|holding|avoid|avoiding|take|taking|leave|"
-            r"band|chhod|chod)\s+(?:\w+\s+){0,2}?(?:my|mera|meri|mere|apni|apna)\s+(?:\w+\s+){0,2}?" + _MED
-        ),
-        None,
-    ),
-    (_c(r"(?:my|mera|meri|mere)\s+(?:\w+\s+){0,2}?" + _MED), _telling_reject),
-    (re.compile(r"(?:दवा|दवाई|गोली|गोलियां)[^.!?\n]{0,20}?(?:लेती|लेता|ले\s*रही|ले\s*रहा|खाती|खाता)"), None),
-    (_c(r"(?:prescribed|gave|given|put|started)\s+me\s+(?:on\s+)?(?:\w+\s+){0,2}?" + _MED), None),
-    (
-        _c(
-            _SOMEONE + r"\s+(?:is\s+|are\s+|was\s+|has\s+been\s+|also\s+|currently\s+){0,2}(?:on|taking|takes|took|"
-            r"uses|using|started|stopped)\s+(?:\w+\s+){0,2}?" + _MED
-        ),
-        None,
-    ),
-    (_c(r"(?:currently|presently|already|been)\s+(?:on|taking|using)\s+(?:\w+\s+){0,2}?" + _MED), None),
-    (
-        _c(
-            r"(?:" + _MED_NAMES + "|" + _MED_GENERIC + r")\s+(?:\w+\s+){0,2}?(?:leti|leta|le\s+rah\w*|le\s+rh\w*|"
-            r"kha\s+rah\w*|khati|khata|chal\s+rah\w*|chalti|chalta)\b"
-        ),
-        None,
-    ),
-)
+def _selectivity(literals: frozenset[_Literal]) -> tuple[int, int]:
+    """Higher is a better filter: a longer shortest string (a word start counts more), then fewer."""
+    return min(len(s) + (2 if w else 0) for s, w in literals), -len(literals)
 
 
-def _condition_statement_reject(text: str, start: int, end: int) -> bool:
-    return before(text, start, _MODAL_BEFORE, 20) or before(text, start, _WHAT_IF_BEFORE, 20)
+def _required(items: Any, word_start: bool) -> tuple[list[frozenset[_Literal]], bool]:
+    """The sets of literals every match of the parsed regex `items` contains one of each, and
+    whether the position after `items` is a word start (follows a non-word character or the start).
+
+    `word_start` says the same of the position before `items`. A literal is marked as starting a
+    word when it is all word characters and follows such a position: it must then begin a word of
+    the message. A sequence needs what each of its parts needs (a run of literal characters, a
+    group, a repeat of at least one, an alternation whose every branch needs something: the union
+    of each branch's best set); anything else needs nothing."""
+    needs: list[frozenset[_Literal]] = []
+    run: list[str] = []
+    run_start = False
+    state = word_start
+
+    def flush() -> None:
+        if run:
+            string = "".join(run)
+            needs.append(frozenset([(string, run_start and _WORD.fullmatch(string) is not None)]))
+            run.clear()
+
+    for op, av in items:
+        if op is sre_constants.LITERAL:
+            if not run:
+                run_start = state
+            run.append(chr(av))
+            state = _non_word_class(op, av)
+            continue
+        flush()
+        if op is sre_constants.AT:
+            state = av in _STARTS
+        elif op in _LOOKAROUNDS:
+            pass  # zero width: the position, and what precedes it, do not change
+        elif op is sre_constants.SUBPATTERN:
+            _group, add_flags, del_flags, sub = av
+            found, state = _required(sub, state)
+            if not add_flags and not del_flags:
+                needs += found
+        elif op is sre_constants.BRANCH:
+            results = [_required(branch, state) for branch in av[1]]
+            if all(found for found, _ in results):
+                needs.append(frozenset().union(*(max(found, key=_selectivity) for found, _ in results)))
+            state = all(end for _, end in results)
+        elif op in _REPEATS or (_POSSESSIVE is not None and op is _POSSESSIVE):
+            low, _high, sub = av
+            found, end = _required(sub, False)
+            if low >= 1:
+                needs += found
+            state = end if low >= 1 else state and end
+        elif _ATOMIC is not None and op is _ATOMIC:
+            found, state = _required(av, state)
+            needs += found
+        else:
+            state = _non_word_class(op, av)
+    flush()
+    return needs, state
 
 
-def _cause_reject(text: str, start: int, end: int) -> bool:
-    return before(text, start, _CAUSE_BEFORE, 40)
+def _needs(pattern: re.Pattern[str]) -> tuple[frozenset[_Literal], ...]:
+    if pattern.flags & re.IGNORECASE:
+        return ()
+    # The start of a pattern is a word start only where the pattern says so (English patterns
+    # begin with \b; Devanagari ones do not).
+    found, _ = _required(sre_parse.parse(pattern.pattern, pattern.flags), False)
+    best = sorted(set(found), key=_selectivity, reverse=True)[:_MAX_NEEDS]
+    return tuple(sorted(best, key=len))  # the cheapest look-ups first
 
 
-_NO_QUESTION_WORD = r"(?!question|questions|doubt|doubts|query|queries|wedding|function|party)"
-_CONDITION: tuple[_Rule, ...] = (
-    (
-        _c(
-            r"i\s+(?:have|had|got|get|suffer|am\s+suffering|have\s+been\s+suffering|was\s+diagnosed|am\s+diagnosed|"
-            r"have\s+been\s+diagnosed|am\s+being\s+treated|also\s+have|still\s+have|recently\s+had|just\s+had|"
-            r"have\s+had|have\s+got|suffered|live)\b(?:[\s,]+" + _NO_QUESTION_WORD + r"[\w']+){0,4}?\s+" + _COND
-        ),
-        _condition_statement_reject,
-    ),
-    (
-        _c(
-            r"i\s+am\s+(?:a\s+|an\s+)?(?:\w+\s+)?(?:diabetic|epileptic|asthmatic|hypertensive|anaemic|anemic|"
-            r"allergic|hiv\s+positive|immunocompromised|(?:a\s+)?(?:cancer|heart|thyroid|diabetes|sugar|bp|kidney|"
-            r"liver|lupus|pcos|pcod|asthma|dialysis)\s+(?:patient|survivor))\b"
-        ),
-        _condition_statement_reject,
-    ),
-    (_c(r"(?:my|mera|meri|mere)\s+(?:\w+\s+)?" + _COND), _cause_reject),
-    (
-        _c(
-            _SOMEONE + r"\s+(?:has|have|had|suffers\s+from|is\s+suffering\s+from|was\s+diagnosed\s+with|"
-            r"has\s+been\s+diagnosed\s+with|is|gets)\s+(?:\w+\s+){0,2}?" + _COND
-        ),
-        _cause_reject,
-    ),
-    (
-        re.compile(
-            r"(?:मुझे|मेरी|मेरा|मेरे|मैं)[^.!?\n]{0,25}?(?:डायबिटीज|शुगर|मधुमेह|बीपी|ब्लड\s*प्रेशर|थायराइड|एलर्जी|"
-            r"कैंसर|दिल\s*की\s*बीमारी|हार्ट|मिर्गी|अस्थमा|सोरायसिस|एक्जिमा|हेपेटाइटिस)"
-        ),
-        None,
-    ),
-    (
-        _c(
-            r"(?:mujhe|mujhko|muje|meko|mereko)\s+(?:\w+\s+){0,2}?(?:" + _COND + r"|sugar|bp)",
-            r"(?:" + _COND + r"|sugar|bp)\s+(?:\w+\s+)?(?:hai|he|h)\s+(?:mujhe|mujhko|muje|meko|to|toh|isliye)\b",
-        ),
-        None,
-    ),
-    (
-        _c(
-            r"(?:people|persons?|someone|somebody|patients?|those|anyone|women|men|ladies|individuals?|one|adults|"
-            r"girls?|guys?|child|children)\s+(?:with|having|who\s+(?:have|has|suffer\s+from)|suffering\s+from|"
-            r"diagnosed\s+with)\s+(?:a\s+|an\s+)?(?:\w+\s+)?" + _COND_STRONG
-        ),
-        None,
-    ),
-    (
-        _c(
-            r"(?:diabet\w*|sugar|bp|thyroid|heart|cancer|kidney|liver|lupus|pcos|pcod|hiv|epilepsy|asthma|psoriasis|"
-            r"eczema|arthritis|autoimmune|allergy|vitiligo|keloid|herpes|hepatitis|bleeding|dialysis)\s+"
-            r"(?:patients?|sufferers?|survivors?|wale|wali)\b",
-            r"(?:diabetics|epileptics|asthmatics|ha?emophiliacs)\b",
-        ),
-        None,
-    ),
-    (
-        _c(
-            r"(?:safe|ok|okay|fine|suitable|allowed|advisable|recommended|possible|risky|dangerous|contraindicated|"
-            r"can\s+i|can\s+we|can\s+someone|can\s+one|can\s+you)\b(?:\s+\w+){0,5}?\s+(?:for|with|if|in|during)\s+"
-            r"(?:\w+\s+){0,3}?" + _COND_STRONG
-        ),
-        _cause_reject,
-    ),
-    (
-        _c(
-            _COND_STRONG + r"(?:\s+\w+){0,4}?\s+(?:safe|safety|ok|okay|allowed|suitable|chalega|can\s+i|can\s+we|"
-            r"can\s+they|can\s+someone|kar\s+sak\w*|karwa\s+sak\w*|karva\s+sak\w*|karwana|contraindicat\w*)\b"
-        ),
-        _cause_reject,
-    ),
-    (
-        _c(
-            r"with\s+(?:a\s+|an\s+|my\s+)?(?:\w+\s+)?"
-            + _COND_STRONG
-            + r"(?:\s+\w+){0,4}?\s+(?:can|could|is|should|may)\b"
-        ),
-        None,
-    ),
-    (
-        _c(
-            r"recent(?:ly)?\s+(?:\w+\s+)?(?:surgery|operation|c\s*section)",
-            r"(?:surgery|operation)"
-            + gap(4)
-            + r"\s+(?:last|\d+|a|few|one|two|three)\s+(?:\w+\s+)?(?:weeks?|months?|days?)\b",
-            r"(?:had|underwent|got)\s+(?:a\s+|an\s+|my\s+)?(?:\w+\s+)?(?:surgery|operation)\b",
-        ),
-        None,
-    ),
-)
-
-_DOSING: tuple[_Rule, ...] = (
-    (
-        _c(
-            r"(?:which|what|kaun\s*s[aie]|konsi|kaunsi|konsa|kaunsa)\s+(?:\w+\s+){0,2}?(?:painkillers?|pain\s+killers?|"
-            r"medicines?|medications?|meds|tablets?|pills?|creams?|ointments?|antibiotics?|drugs?|gels?|"
-            r"antihistamines?|dawai|dawa|goli|lotion|injections?)\s+(?:\w+\s+){0,2}?(?:(?:should|can|do|must|would|"
-            r"shall)\s+(?:i|we)\s+|to\s+)(?:take|use|apply|put|have|pop|give)\b",
-            r"(?:which|what|kaun\s*s[aie]|konsi|kaunsi|konsa|kaunsa)\s+(?:\w+\s+){0,2}?(?:painkiller|pain\s+killer|"
-            r"medicine|tablet|cream|dawai|dawa|goli|ointment)\s+(?:lu|loon|lun|lena|leni|lagau|lagaun|lagana|khau|"
-            r"khaun|khana|le\s+sakt\w*|use\s+kar\w*)\b",
-        ),
-        None,
-    ),
-    (
-        _c(
-            r"how\s+(?:much|many)\s+(?:\w+\s+){0,3}?(?:mg|milligrams?|ml|tablets?|pills?|doses?|capsules?|drops|"
-            r"units|puffs)\b",
-            r"how\s+(?:much|many)\s+(?:\w+\s+){0,2}?(?:should|can)\s+i\s+take\b",
-            r"kitn[aie]\s+(?:mg|goli|goliyan|tablet\w*|dose)",
-        ),
-        None,
-    ),
-    (
-        _c(
-            r"(?:what|which|right|correct|how\s+much|safe|max\w*)\s+(?:\w+\s+)?(?:dose|dosage)\b(?=.*\b(?:i|me|my)\b)",
-            r"(?:dose|dosage|doses)\s+(?:\w+\s+)?(?:for\s+me|for\s+my|should\s+i|do\s+i|can\s+i)",
-        ),
-        None,
-    ),
-    (
-        _c(
-            r"do\s+i\s+need\s+(?:to\s+(?:take|use|apply)\s+)?(?:any\s+|an?\s+|some\s+)?(?:painkillers?|antibiotics?|"
-            r"medicines?|medication|tablets?|pills?|ointment|antihistamines?|steroids?)",
-            r"should\s+i\s+(?:take|start|use)\s+(?:an?\s+|some\s+|any\s+)?(?:antibiotics?|antihistamines?|steroids?|"
-            r"medicines?|medication|tablets?|pills?)",
-        ),
-        None,
-    ),
-)
+def _cheap_first(guards: tuple[Guard, ...]) -> tuple[Guard, ...]:
+    """Whole-message guards first: after the first match their answer is a look-up."""
+    return tuple(sorted(guards, key=lambda g: g.before is not None or g.after is not None))
 
 
-def _when_reject(text: str, start: int, end: int) -> bool:
-    return before(text, start, _WHEN_BEFORE, 10)
+@dataclass(frozen=True)
+class _Rule:
+    id: str
+    label: str
+    checks: tuple[_Check, ...]
 
 
-def _results_reject(text: str, start: int, end: int) -> bool:
-    """ "No result after 2 sessions, is that normal?" is the results-timeline FAQ, not a symptom."""
-    return _RESULTS.search(text) is not None and _BODY_SYMPTOM.search(text) is None
+def _template(spec: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = spec.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise CatalogueError(f"{where}: {key} must be a non-empty string")
+    return value
 
 
-_IS_THIS_NORMAL: tuple[_Rule, ...] = (
-    (
-        _c(
-            r"(?:is|are)\s+(?:this|that|these|those)\s+(?:\w+\s+)?(?:normal|common|expected|usual|serious|"
-            r"dangerous|worrying|concerning|a\s+(?:bad|good)\s+sign|something\s+to\s+worry|ok|okay|fine)\b"
-        ),
-        _results_reject,
-    ),
-    (
-        _c(
-            r"is\s+it\s+(?:\w+\s+)?normal\s+(?:that\s+|for\s+|to\s+|if\s+|when\s+)?(?:\w+\s+){0,2}?(?:my|i|mine|mere|meri)\b"
-        ),
-        None,
-    ),
-    (
-        _c(
-            r"should\s+i\s+(?:be\s+)?(?:worried|worry|concerned|panic|panicking|be\s+scared|be\s+alarmed)",
-            r"do\s+i\s+need\s+to\s+(?:worry|be\s+worried|panic)",
-            r"am\s+i\s+(?:ok|okay|fine|alright|all\s+right)\b",
-        ),
-        _when_reject,
-    ),
-    (
-        _c(
-            r"(?:ye|yeh|yah|ya|aisa|esa|aise|ise|is\s+tarah)\s+(?:\w+\s+){0,2}?normal\s+(?:hai|he|h|hota|hoti)\b",
-            r"normal\s+(?:hai|he|h)\s+(?:kya\s+)?(?:ye|yeh|yah)\b",
-            r"ghabra\w*\s+(?:ki\s+)?(?:baat|zarurat|jarurat)",
-            r"chinta\s+(?:ki\s+)?(?:baat|karni|karu|karun)",
-        ),
-        None,
-    ),
-)
-
-_DIAGNOSIS: tuple[_Rule, ...] = (
-    (
-        _c(
-            r"whats?\s+(?:is\s+|has\s+)?(?:gone\s+)?(?:wrong|happening|going\s+on)\s+(?:with|to)\s+(?:my|me)\b",
-            r"what\s+happened\s+to\s+my\b",
-            r"what\s+(?:is|are)\s+(?:this|these|that|those)\s+(?:\w+\s+)?(?:rash\w*|bumps?|lumps?|spots?|marks?|"
-            r"things?|patch\w*|swelling|redness|pimples?|blisters?|nodules?|dots?|growths?|sores?|discharge)\b",
-            r"what\s+(?:is|are)\s+(?:this|these|that)\s+(?:on|near|under|in)\s+my\b",
-            r"do\s+i\s+have\s+(?:a\s+|an\s+)?(?:\w+\s+)?(?:infection|allerg\w*|reaction|granuloma|abscess|herpes|"
-            r"disease|condition|cancer|eczema|psoriasis|fungal|cellulitis|necrosis)",
-            r"(?:is|could|might)\s+(?:this|it|my\s+\w+)\s+(?:be\s+)?(?:an?\s+)?(?:\w+\s+)?(?:infection|infected|"
-            r"allergic\s+reaction|allergy|abscess|granuloma|necrosis|cellulitis|fungal)\b",
-            r"can\s+you\s+(?:please\s+)?(?:tell|say)\s+(?:me\s+)?what\s+(?:this|it|that)\s+is",
-            r"(?:can|could)\s+you\s+(?:please\s+)?diagnose",
-            r"diagnos\w*\s+(?:me|my|this)\b",
-            r"please\s+diagnose",
-            r"(?:look|see|check)\s+(?:at\s+)?(?:my|this|the|attached)\s+(?:photo|picture|pic|image|selfie)",
-            r"mujhe\s+kya\s+(?:hua|ho\s+gaya)",
-            r"(?:ye|yeh)\s+kya\s+ho\s+gaya",
-        ),
-        None,
-    ),
-)
+def _compile(catalogue: Catalogue, regex: str, where: str) -> re.Pattern[str]:
+    try:
+        return re.compile(regex)
+    except re.error as exc:
+        raise CatalogueError(f"{catalogue.path.name}: {where}: bad pattern: {exc}") from None
 
 
-def _symptom_reject(text: str, start: int, end: int) -> bool:
-    return before(text, start, _MODAL_BEFORE, 20) or _TREATMENT_REF.search(text) is None
+def compile_guards(catalogue: Catalogue) -> dict[str, Guard]:
+    """The catalogue's `guards`, compiled; raises CatalogueError on anything malformed."""
+    raw = catalogue.data.get("guards") or {}
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{catalogue.path.name}: guards must be a mapping")
+    guards: dict[str, Guard] = {}
+    for name, spec in raw.items():
+        where = f"{catalogue.path.name}: guard {name}"
+        if not isinstance(spec, dict) or set(spec) - _GUARD_KEYS:
+            raise CatalogueError(f"{where}: expected a mapping with keys from {sorted(_GUARD_KEYS)}")
+        note = _template(spec, "note", where)
+        if note is None:
+            raise CatalogueError(f"{where}: a guard needs a note for the reviewer")
+        before, after = _template(spec, "before", where), _template(spec, "after", where)
+        has, lacks = _template(spec, "message_has", where), _template(spec, "message_lacks", where)
+        if ((before or after) and (has or lacks)) or not (before or after or has or lacks):
+            raise CatalogueError(f"{where}: give before/after, or message_has/message_lacks")
+        window = spec.get("window", 20)
+        if not isinstance(window, int) or not 0 < window <= 200:
+            raise CatalogueError(f"{where}: window must be a number of characters (1-200)")
+        within = spec.get("within")
+        if within is not None and (not isinstance(within, int) or not 0 < within <= 2000 or not (has or lacks)):
+            raise CatalogueError(f"{where}: within is a number of characters (1-2000) for message_has/lacks")
+        guards[str(name)] = Guard(
+            name=str(name),
+            note=note.strip(),
+            # `before` words end exactly where the match starts.
+            before=_compile(catalogue, r"\b(?:" + catalogue.expand(before, where) + r")$", where) if before else None,
+            after=_compile(catalogue, catalogue.expand(after, where), where) if after else None,
+            window=window,
+            message_has=_compile(catalogue, catalogue.expand(has, where), where) if has else None,
+            message_lacks=_compile(catalogue, catalogue.expand(lacks, where), where) if lacks else None,
+            within=within,
+        )
+    return guards
 
 
-_SYMPTOM_AFTER: tuple[_Rule, ...] = (
-    (
-        _c(
-            r"(?:my|mere|meri|mera)\s+(?:\w+\s+){0,3}?(?:is|are|was|were|has|have|got|gets|feels?|felt|looks?|"
-            r"became|become|turned|still|keeps?|hurts?|started|seems?|remains?|hai|hain|ho\s+gay\w*|ho\s+rah\w*|"
-            r"pe|par|per|me|mein|mai)\b(?:[\s,]+[\w']+){0,4}?[\s,]+" + _SYMPTOM
-        ),
-        _symptom_reject,
-    ),
-    (
-        _c(
-            _SYMPTOM + r"(?:[\s,]+[\w']+){0,3}?[\s,]+(?:from|since|after|of|following|by)\s+(?:my|mere|meri)\s+"
-            r"(?:\w+\s+){0,2}?" + _SESSION
-        ),
-        None,
-    ),
-    (
-        _c(
-            r"i\s+(?:have|had|got|get|developed|noticed|see|am\s+getting|am\s+having|still\s+have|now\s+have|feel|"
-            r"felt|am\s+seeing|am\s+feeling|keep\s+getting|woke\s+up\s+with|have\s+got|have\s+been\s+having|"
-            r"have\s+been\s+getting|bruised|swelled|bled|broke\s+out|reacted)\b(?:[\s,]+[\w']+){0,3}?[\s,]+" + _SYMPTOM
-        ),
-        _symptom_reject,
-    ),
-    (
-        _c(
-            r"(?:mujhe|mujhko|muje|meko)\s+(?:\w+\s+){0,3}?" + _SYMPTOM,
-            _SYMPTOM + r"\s+(?:\w+\s+){0,2}?(?:ho\s+gay\w*|ho\s+rah\w*|aa\s+gay\w*|hai\s+abhi|ab\s+tak)",
-        ),
-        _symptom_reject,
-    ),
-)
-
-_TREATMENT_CHOICE: tuple[_Rule, ...] = (
-    (
-        _c(
-            r"(?:which|what)\s+(?:\w+\s+){0,2}?(?:treatments?|procedures?|options?|therapy|therapies|one|package|"
-            r"plan|is)\s+(?:\w+\s+){0,2}?(?:best|better|right|suitable|good|ideal|recommended|suits?)\s+(?:for\s+)?"
-            r"(?:me|my)\b",
-            r"(?:which|what)\s+(?:\w+\s+)?(?:treatment|procedure|option)\s+suits?\s+(?:me|my)\b",
-            r"what\s+(?:should|would|do|can)\s+(?:i|you)\s+(?:\w+\s+)?(?:get|do|choose|go\s+for|recommend|suggest|"
-            r"advise)\s+(?:\w+\s+){0,2}?for\s+(?:me|my)\b",
-            r"(?:recommend|suggest|advise)\s+(?:\w+\s+){0,2}?(?:for\s+me|for\s+my)\b",
-            r"(?:recommend|suggest|advise)\s+me\s+(?:a|the|which|what|some|any)\s+(?:\w+\s+)?(?:treatments?|procedures?|"
-            r"options?|therapy|plan|package|cream|medicine|meso\w*)\b",
-            r"do\s+i\s+(?:really\s+)?need\s+(?:a\s+|an\s+)?" + _TREAT + r"\s+or\s+(?:a\s+|an\s+)?" + _TREAT,
-            r"am\s+i\s+(?:a\s+|an\s+)?(?:good|right|suitable|ideal|eligible|ok|okay|fit|proper|correct)\s+"
-            r"(?:candidate|patient|person|fit|for)\b",
-            r"(?:is|will|would)\s+(?:\w+\s+){0,3}?(?:right|suitable|good|safe|ok|okay|appropriate|ideal)\s+for\s+me\b",
-            r"(?:mere|mujhe|meri|mera|hamare)\s+(?:liye|lie|liya)\s+(?:\w+\s+){0,2}?(?:kaun\s*s[aie]|konsa|kaunsa|"
-            r"konsi|kaunsi|kya|best|sahi|theek|thik|accha|achha|acha)\b",
-            r"for\s+my\s+(?:skin\s+type|skin|face|hair|case|condition|problem|body)\s*,?\s+(?:which|what)\b",
-        ),
-        None,
-    ),
-)
-
-_RULES: tuple[tuple[str, tuple[_Rule, ...]], ...] = (
-    ("pregnancy", _PREGNANCY),
-    ("medicine", _MEDICINE),
-    ("condition", _CONDITION),
-    ("dosing", _DOSING),
-    ("diagnosis", _DIAGNOSIS),
-    ("symptom_after_treatment", _SYMPTOM_AFTER),
-    ("is_this_normal", _IS_THIS_NORMAL),
-    ("treatment_choice", _TREATMENT_CHOICE),
-)
-assert tuple(r for r, _ in _RULES) == REASONS
+def _strings(value: Any, where: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise CatalogueError(f"{where}: expected a list of patterns")
+    return list(value)
 
 
-def _first_match(text: str, rules: tuple[_Rule, ...]) -> tuple[int, int] | None:
-    best: tuple[int, int] | None = None
-    for pattern, reject in rules:
-        for m in pattern.finditer(text):
-            if reject is not None and reject(text, m.start(), m.end()):
-                continue
-            if best is None or m.start() < best[0]:
-                best = (m.start(), m.end())
-            break
-    return best
+def compile_rules(catalogue: Catalogue) -> tuple[_Rule, ...]:
+    """The catalogue's rules with their guards, in order; raises CatalogueError on anything malformed
+    (an unknown guard or key must never silently drop a pattern)."""
+    guards = compile_guards(catalogue)
+    name = catalogue.path.name
+    rules: list[_Rule] = []
+    for rule in catalogue.rules.values():
+        where = f"rule {rule.id}"
+        extra = set(rule.extra) - _RULE_KEYS
+        if extra:
+            raise CatalogueError(f"{name}: {where}: unknown keys {sorted(extra)}")
+        checks = [_Check(p, (), _needs(p)) for p in rule.patterns + rule.devanagari]
+        groups = rule.extra.get("guarded") or []
+        if not isinstance(groups, list):
+            raise CatalogueError(f"{name}: {where}: guarded must be a list")
+        for i, group in enumerate(groups):
+            gwhere = f"{where} guarded #{i + 1}"
+            if not isinstance(group, dict) or set(group) - _GROUP_KEYS:
+                raise CatalogueError(f"{name}: {gwhere}: expected keys from {sorted(_GROUP_KEYS)}")
+            names = _strings(group.get("rejects"), f"{name}: {gwhere}: rejects")
+            unknown = [n for n in names if n not in guards]
+            if not names or unknown:
+                raise CatalogueError(f"{name}: {gwhere}: rejects must name known guards (unknown: {unknown})")
+            english, devanagari = (
+                _strings(group.get("patterns"), f"{name}: {gwhere}"),
+                _strings(group.get("devanagari"), f"{name}: {gwhere}"),
+            )
+            if not english and not devanagari:
+                raise CatalogueError(f"{name}: {gwhere}: needs patterns")
+            rejects = _cheap_first(tuple(guards[n] for n in names))
+            compiled = [catalogue.compile(p, gwhere) for p in english]
+            compiled += [catalogue.compile(p, gwhere, word_start=False) for p in devanagari]
+            checks += [_Check(p, rejects, _needs(p)) for p in compiled]
+        if not checks:
+            raise CatalogueError(f"{name}: {where} has no patterns")
+        rules.append(_Rule(id=rule.id, label=rule.label, checks=tuple(checks)))
+    if not rules:
+        raise CatalogueError(f"{catalogue.path.name}: no rules")
+    return tuple(rules)
+
+
+_PREFILTER_OFF = False
+"""Tests turn the literal prefilter off to prove it never changes a result."""
+
+CATALOGUE: Catalogue = load(CATALOGUE_NAME)
+GUARDS: Mapping[str, Guard] = compile_guards(CATALOGUE)
+_RULES: tuple[_Rule, ...] = compile_rules(CATALOGUE)
+REASONS: tuple[str, ...] = tuple(rule.id for rule in _RULES)
+"""Every reason (catalogue rule id), in the order they are tried: the first that matches is returned."""
+
+
+def _first_accepted(message: _Message, check: _Check) -> tuple[int, int] | None:
+    """The earliest match no guard rejects. After a rejected match the search goes on from the
+    next character, so a shorter overlapping match is not skipped."""
+    if not _PREFILTER_OFF and not all(message.has_any(strings) for strings in check.needs):
+        return None
+    text, pos = message.text, 0
+    while True:
+        m = check.pattern.search(text, pos)
+        if m is None:
+            return None
+        if not any(guard.rejects(message, m.start(), m.end()) for guard in check.rejects):
+            return m.start(), m.end()
+        pos = m.start() + 1
+
+
+def _first_match(message: _Message, checks: tuple[_Check, ...]) -> tuple[int, int] | None:
+    spans = [span for span in (_first_accepted(message, check) for check in checks) if span is not None]
+    return min(spans) if spans else None
 
 
 def detect_personal_medical(text: str) -> PersonalMedical | None:
     """The reason a message is a personal medical question, or None for a general question.
 
-    Reasons are tried in the order of REASONS and the first that matches is returned; None also
-    for anything that is not a non-empty string.
+    Rules are tried in catalogue order and the first that matches is returned; None also for
+    anything that is not a non-empty string. Raises on a bug (the caller fails closed).
     """
-    try:
-        norm = normalise(text)
-        if not norm:
-            return None
-        for reason, rules in _RULES:
-            span = _first_match(norm, rules)
-            if span is not None:
-                return PersonalMedical(reason=reason, matched=norm[span[0] : span[1]])
+    norm = normalise(text)
+    if not norm:
         return None
-    except Exception:  # pragma: no cover - a detector must never break the conversation
-        log.exception("personal-medical detector failed; treating the message as general")
-        return None
+    message = _Message(norm)
+    for rule in _RULES:
+        span = _first_match(message, rule.checks)
+        if span is not None:
+            return PersonalMedical(reason=rule.id, matched=norm[span[0] : span[1]], label=rule.label)
+    return None

@@ -1,532 +1,472 @@
 """Rule-based detection of the warning signs of a serious reaction after injections.
 
-The default is to detect: a missed emergency is the worst possible bug, so any symptom phrase
-counts, however it is written (Hinglish, typos, capitals, no punctuation, buried in a long
-message). The one exception is a clearly general question that names a sign without anyone
-having it ("Can mesotherapy cause difficulty breathing?"): when the whole message has no
-first-person marker and no urgency marker, a sign inside a sentence that opens like a question
-("can / does / is / what ...", Hinglish "kya ...") or that asks about causes or risks ("... can
-cause ...", "signs of ...", "ho sakta hai kya") is left to the FAQ. Negation is not handled,
-apart from a tight "no trouble breathing".
+The rules (vocabulary, patterns, examples, review) live in `catalogue/warning_signs.yml`; this
+module compiles them once and applies the detection principles stated there:
 
-Ordinary side effects (mild redness, stinging, bruising, short-lived swelling) and cosmetic
-topics ("dark spots", "skin whitening", "let the skin breathe") are not warning signs.
+- The default is to detect: a missed emergency is the worst possible bug. Every match anywhere in
+  the message counts (all of it: `patterns.MAX_CHARS` is what a channel accepts), in any spelling.
+- A match is let go only when
+  * the same clause clearly DENIES it ("no swelling", "I am not dizzy", Hinglish "koi dikkat nahi");
+  * its clause is a GENERAL question about the treatment or about other people ("can mesotherapy
+    cause blindness?", "has anyone gone blind from it?") and says nothing about anyone having it
+    now, with no call for help in the message;
+  * a rule's own guard says so (a history or fear of fainting at needles, a bruise changing colour,
+    wishing for lighter skin, asking whether the skin will darken in the sun);
+  * for pain, it is described as past and settled ("it hurt a lot yesterday but it's gone now"),
+    and nothing in the message says anything is getting worse.
+  Every other match is a warning sign: when in doubt it stays an emergency.
+- The detector raises on a bug (it never swallows an exception): the safety gate
+  (`actions/safety/gate.py`) turns an exception into a handoff with a staff alert.
 
-Standard library only; importable from Python 3.10 and 3.11.
+Standard library and PyYAML only; importable from Python 3.10 (Rasa) and 3.11 (action server).
 """
 
 from __future__ import annotations
 
-import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from actions.safety.patterns import FIRST_PERSON, URGENCY, Sentences, alt, before, gap, normalise
+from actions.safety import catalogue as _catalogue
+from actions.safety.patterns import Sentences, normalise
 
 __all__ = ["SIGN_IDS", "SIGN_LABELS", "WarningSign", "detect_warning_signs"]
 
-log = logging.getLogger(__name__)
+_CAT = _catalogue.load("warning_signs")
 
 
 @dataclass(frozen=True)
 class WarningSign:
     id: str
-    """Stable id, one of SIGN_IDS."""
+    """Stable id: the catalogue rule that fired, one of SIGN_IDS."""
     label: str
-    """Short patient-facing phrase, e.g. "difficulty breathing"."""
+    """Short patient-facing phrase from the catalogue, e.g. "difficulty breathing"."""
     matched: str
     """The span of the normalised text that matched."""
 
 
-SIGN_LABELS: dict[str, str] = {
-    "breathing": "difficulty breathing",
-    "throat_swelling": "swelling of the throat, tongue or lips",
-    "hives": "hives or a rash spreading over the body",
-    "fainting": "fainting or feeling very dizzy",
-    "chest_pain": "chest pain or tightness",
-    "skin_colour": "skin turning pale, grey, blue, purple or dark",
-    "vision": "changes in your vision",
-    "infection": "fever or signs of a spreading infection",
-    "severe_pain": "severe or quickly worsening pain",
-}
+SIGN_LABELS: dict[str, str] = {rule.id: rule.label for rule in _CAT.rules.values()}
 SIGN_IDS: tuple[str, ...] = tuple(SIGN_LABELS)
 
-# --- vocabulary -----------------------------------------------------------------------------------
-
-_BREATH = r"(?:brea?th\w*|breeth\w*|brath\w*|breat(?:e|es|ing|in)\b)"
-"""breath, breathe, breathing, breathless, breth, brething, breating, breeth ..."""
-_SAANS = r"(?:saa?ns\w*|swa+s\w*|shwa+s\w*)"
-_IN = r"(?:me|mein|mai|main|mei|men|m)"
-_SWELL = r"(?:swell\w*|swoll?en|swolen|sweling|puff\w*|bloat\w*|balloon\w*|blow\w*\s+up|blew\s+up)"
-_AIR_TIGHT = r"(?:closing|closed|close\s+up|clos\w+\s+up|tight\w*|constrict\w*|thick\w*|blocked|narrow\w*)"
-_SOOJ = r"(?:sooj\w*|suj\w*|sooz\w*|phool\w*|phul\w*|fool\s+ga\w*|band\s+ho\w*)"
-_GALA = r"(?:gala|gale|galaa|jeebh|jeeb|jibh|jeebh?|zuban|zubaan|hont|honth|hoth|hooth|honto|honthon|hothon|hoth)"
-_PAIN = r"(?:pain(?!\s*kill|\s*reli|\s*free|\s*less)(?:s|ful|fully)?|hurt\w*|ach(?:e|es|ing)|dard|burning|throbbing)"
-_PAIN_NOT_AFTER = r"(?!\s+(?:tolerance|threshold|killers?|relief|relievers?|management|free))"
-_COLOUR = (
-    r"(?:white|whitish|pale|paler|grey|gray|greyish|grayish|ashen|ashy|blue|bluish|blueish|purple|purplish|"
-    r"violet|black|blackish|dark|darker|dusky|mottled)"
-)
-_COLOUR_LOOK = r"(?:white|whitish|pale|grey|gray|greyish|grayish|ashen|blue|bluish|purple|purplish|dusky|mottled)"
-_NOT_COSMETIC_AFTER = (
-    r"(?!\s*(?:spots?|circles?|marks?|patch\w*|heads?|tan\b|pigment\w*|skin\s+tone|complexion|bruis\w*|"
-    r"and\s+blue\b))"
-)
+_Span = tuple[int, int]
 
 
-def _c(*parts: str) -> re.Pattern[str]:
-    return re.compile(r"\b" + alt(*parts))
+def _patterns(rule_id: str, key: str, word_start: bool = True) -> tuple[re.Pattern[str], ...]:
+    rule = _CAT.rules[rule_id]
+    templates = rule.extra.get(key) or []
+    return tuple(_CAT.compile(t, f"rule {rule_id}.{key}", word_start=word_start) for t in templates)
 
 
-# --- patterns, per sign ---------------------------------------------------------------------------
+def _one(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
 
-_PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
-    "breathing": (
-        _c(r"cannot" + gap(2) + r"\s+" + _BREATH),
-        _c(
-            r"(?:hard|difficult|difficulty|difficulties|dificult\w*|trouble|troubles|struggl\w*|problems?|"
-            r"issues?|painful|hurts?|cannot)\s+(?:to\s+|in\s+|with\s+|while\s+|when\s+)?(?:\w+\s+)?" + _BREATH
-        ),
-        _c(
-            _BREATH + r"\s+(?:is\s+|are\s+|feels?\s+|getting\s+|gets\s+|has\s+become\s+|became\s+|becoming\s+){0,2}"
-            r"(?:very\s+|really\s+|so\s+|too\s+|a\s+bit\s+|more\s+)?"
-            r"(?:difficult\w*|hard|trouble|problems?|issues?|heavy|laboured|labored|shallow|tight|weird\s+and\s+tight)\b"
-        ),
-        _c(r"short(?:ness)?\s+(?:of\s+)?breath\w*", r"out\s+of\s+breath", r"breathless\w*"),
-        _c(r"(?:not|stopped|stops|stop)\s+breathing"),
-        _c(r"wheez\w*", r"chok(?:e|es|ed|ing)\b", r"gasp\w*", r"suffocat\w*", r"cannot\s+get\s+(?:enough\s+)?air"),
-        _c(r"air\s+(?:is\s+)?not\s+(?:going|coming|getting)\s+in", r"struggling\s+for\s+air", r"hard\s+to\s+get\s+air"),
-        _c(_SAANS + gap(2) + r"\s+(?:nahi|nhi|nai|na)\s+(?:aa|a|le|li|ja)\b"),
-        _c(
-            _SAANS
-            + r"\s+(?:lene|lena|leni|lete)\s+"
-            + _IN
-            + r"?\s*(?:\w+\s+)?(?:dikk?at|takl[ei]+f|taklee?f|pareshani|problem|mushkil|dikat)"
-        ),
-        _c(_SAANS + gap(3) + r"\s+(?:dikk?at|takl[ei]+f|taklee?f|pareshani|mushkil)"),
-        _c(_SAANS + r"\s+(?:\w+\s+)?(?:phool|fool|phul|ful|ruk|atak|band)\w*"),
-        _c(r"dam\s+ghut\w*", r"ghutan\b", r"ghut\s+rah\w*"),
-    ),
-    "throat_swelling": (
-        _c(
-            r"(?:throat|tongue|tounge|tung|airways?|windpipe|gala|gale)"
-            + gap(4)
-            + r"\s+(?:"
-            + _SWELL
-            + "|"
-            + _AIR_TIGHT
-            + r")"
-        ),
-        _c(r"(?:lips?|mouth|tongue|throat)" + gap(3) + r"\s+" + _SWELL),
-        _c(_SWELL + gap(4) + r"\s+(?:throat|tongue|tounge|lips?)\b"),
-        _c(r"(?:difficult\w*|trouble|hard|cannot|pain\w*|problems?)\s+(?:to\s+|in\s+|with\s+|when\s+)?swall?ow\w*"),
-        _c(_GALA + gap(3) + r"\s+" + _SOOJ),
-        _c(r"(?:sujan|soojan|sujaan|soojh?an)" + gap(3) + r"\s+" + _GALA + r"\b"),
-    ),
-    "hives": (
-        _c(
-            r"(?:hives|hive|urticaria|welts?|rash\w*|red\s+(?:spots|bumps|patches|blotches)|blotch\w*|"
-            r"itchy\s+(?:bumps|spots|patches)|raised\s+bumps|daane|dane|chakatte|chakte|pitti)"
-            + gap(5)
-            + r"[\s,]+(?:all\s+over(?![\s,]+(?:the\s+|my\s+|his\s+|her\s+)?(?:face|scalp|forehead|cheeks?|chin|"
-            r"neck|head|jaw\w*|area|injection|spot|site|treated))|(?:whole|entire|full)\s+body|"
-            r"over\s+(?:my|the|his|her)\s+(?:whole\s+|entire\s+)?body|everywhere|spreading|spread\w*|"
-            r"(?:poore|pure|pura|poora|sare|saare)\s+(?:body|sharir|shareer|badan|jism)|sab\s+jagah|har\s+jagah)"
-        ),
-        _c(
-            r"(?:(?:whole|entire|full)\s+body|all\s+over\s+(?:my\s+|the\s+)?body|everywhere|"
-            r"(?:poore|pure|pura|poora|sare|saare)\s+(?:body|sharir|shareer|badan|jism)|sab\s+jagah|har\s+jagah)"
-            + gap(5)
-            + r"[\s,]+(?:hives|urticaria|welts?|rash\w*|daane|dane|chakatte|chakte|pitti)"
-        ),
-        _c(
-            r"(?:covered|breaking|broke|broken|break)\s+(?:out\s+)?(?:in|with)\s+(?:\w+\s+)?(?:hives|welts|rash\w*|bumps)"
-        ),
-    ),
-    "fainting": (
-        _c(r"faint(?:ed|ing|ness)\b"),
-        _c(
-            r"(?:feel|feels|feeling|felt|going\s+to|gonna|about\s+to|might|almost|nearly|may|will|could)\s+"
-            r"(?:\w+\s+)?faint\b"
-        ),
-        _c(r"pass(?:ed|ing|es)?\s+out\b", r"black(?:ed|ing)?\s+out\b", r"collaps\w*"),
-        _c(r"unconscious\w*", r"(?:lost|losing|lose)\s+consciousness", r"unresponsive", r"not\s+responding"),
-        _c(
-            r"(?:very|really|so|extremely|super|too|severely|badly|quite)\s+(?:\w+\s+)?"
-            r"(?:dizz\w*|light\s*headed\w*|woozy)"
-        ),
-        _c(
-            r"(?:feel|feels|feeling|felt|am|is|getting|got|became|keep\s+getting)\s+(?:\w+\s+)?"
-            r"(?:dizz\w*|light\s*headed\w*|woozy)"
-        ),
-        _c(r"dizz\w*\s+(?:and|with|&)\s+(?:\w+\s+)?(?:faint|weak|sweat\w*|nause\w*|vomit\w*|light\s*headed|confused)"),
-        _c(r"(?:head|room)\s+(?:is\s+)?spinning"),
-        _c(r"chakk?a?r\s+(?:\w+\s+)?(?:aa|a|aaya|aya|aaye|aye|aate|ate|aati|aata)\b"),
-        _c(r"sar\s+(?:\w+\s+)?gh?oo?m\w*", r"behosh\w*", r"behos\w*", r"behoshi"),
-    ),
-    "chest_pain": (
-        _c(
-            r"chest" + gap(2) + r"\s+(?:pain\w*|tight\w*|pressure|hurts?|hurting|ache|aching|heavy|heaviness|"
-            r"discomfort|squeez\w*|burning|crushing)"
-        ),
-        _c(
-            r"(?:pain\w*|tight\w*|pressure|heaviness|ache|aching|discomfort|squeezing)"
-            + gap(2)
-            + r"\s+(?:in|on|across|around)\s+(?:my\s+|the\s+|his\s+|her\s+)?chest"
-        ),
-        _c(r"tight\s+chest"),
-        _c(
-            r"(?:seene|sine|seena|sina|chhati|chaati|chati|chhaati)\s+(?:" + _IN + r"\s+)?(?:\w+\s+)?"
-            r"(?:dard|dabav|dabaav|jalan|bhari\w*|bhaari\w*|pain)"
-        ),
-    ),
-    "skin_colour": (
-        _c(
-            r"(?:turn\w*|went|go|goes|going|gone|became|become|becoming|becomes|changed|changing)"
-            r"(?:[\s,]+(?!to\b|make\b|for\b|into\b|with\b|from\b)[\w']+){0,2}?[\s,]+"
-            + _COLOUR
-            + r"\b"
-            + _NOT_COSMETIC_AFTER
-        ),
-        _c(
-            r"(?:skin|area|spot|site|patch|lips?|nose|tip|cheeks?|face|forehead|chin|fingers?|toes?|it)"
-            + gap(2)
-            + r"\s+(?:looks?|looking|appears?|appearing|seems?)(?:\s+\w+)?\s+"
-            + _COLOUR_LOOK
-            + r"\b"
-            + _NOT_COSMETIC_AFTER
-        ),
-        _c(
-            r"(?:skin|area|lips?|nose|fingers?|toes?|tip)" + gap(3) + r"\s+(?:is|are|was|were)\s+(?:\w+\s+)?"
-            r"(?:grey|gray|greyish|grayish|ashen|blue|bluish|purple|purplish|dusky|mottled)\b" + _NOT_COSMETIC_AFTER
-        ),
-        _c(
-            r"(?:area|spot|site|patch)\s+(?:is|are|was|were)\s+(?:\w+\s+)?(?:white|whitish|pale)\b"
-            + _NOT_COSMETIC_AFTER
-        ),
-        _c(r"blanch\w*", r"mottl\w*", r"livedo\w*"),
-        _c(
-            r"(?:white|whitish|pale|grey|gray|blue|bluish)\s+and\s+(?:cold|numb)",
-            r"(?:cold|numb)\s+and\s+(?:white|pale|grey|gray|blue)\b",
-        ),
-        _c(
-            r"(?:neela|neeli|neele|nila|nili|safed|safaid|safe?id|sufaid)\s+(?:\w+\s+)?(?:pad|padh|ho)\s+(?:\w+\s+)?(?:gay\w*|rah\w*|gai)"
-        ),
-    ),
-    "vision": (
-        _c(
-            r"(?:blurr?y|blurr?ed|blurring|blur|hazy|cloudy|double|fuzzy|dim|dimmed|loss\s+of|lost|losing|lose|"
-            r"decreased|reduced|poor|changes?\s+(?:in|to)|problems?\s+with|trouble\s+with)\s+(?:my\s+|the\s+|of\s+)?"
-            r"(?:vision|eyesight|sight)\b"
-        ),
-        _c(
-            r"(?:vision|eyesight)" + gap(2) + r"\s+(?:blurr?\w*|hazy|cloudy|dim\w*|double|gone|going|lost|loss|"
-            r"dark\w*|black\w*|fuzzy|weird|strange|changed|changing|problem\w*|affected|worse|blank)"
-        ),
-        _c(
-            r"cannot\s+see\b(?:\s+(?:properly|clearly|well|anything|straight|out\s+of|from|with|through|at\s+all)\b|\s*(?:[.!?,\n]|$))"
-        ),
-        _c(
-            r"blind\s+spots?",
-            r"blindness",
-            r"(?:go|going|gone|went|become|became|turning|partially|half)\s+blind\b",
-            r"blind\s+in\s+(?:one|my|the|left|right)",
-        ),
-        _c(
-            r"eyes?" + gap(3) + r"\s+(?:blurr?\w*|hazy|cloudy|fuzzy)",
-            r"(?:seeing|see|seen)\s+(?:double|spots|stars|flashes)",
-        ),
-        _c(r"dh?undh?l[aie]\w*", r"dh?undh?la\w*"),
-        _c(r"a+n?kh\w*\s+(?:se\s+|" + _IN + r"\s+)?(?:\w+\s+)?(?:kam|nahi|nhi|dh?undh?l\w*)\s+(?:\w+\s+)?dikh\w*"),
-        _c(r"dikh\w*\s+(?:\w+\s+)?(?:nahi|nhi|na)\s+(?:de|rah)\w*\s+(?:\w+\s+)?a+n?kh\w*"),
-    ),
-    "severe_pain": (
-        _c(
-            r"(?:severe\w*|unbearable|unbarable|excruciating|extreme\w*|intense|terrible|horrible|horrific|awful|"
-            r"agoni[sz]\w*|worst|insane|crazy)" + gap(2) + r"[\s,]+" + _PAIN + r"\b" + _PAIN_NOT_AFTER
-        ),
-        _c(
-            _PAIN + r"\b" + _PAIN_NOT_AFTER + gap(3) + r"[\s,]+(?:unbearable|unbarable|excruciating|severe|intense|"
-            r"extreme|terrible|horrible|awful|agoni\w*|killing\s+me|too\s+much|out\s+of\s+control)"
-        ),
-        _c(
-            _PAIN + r"\b" + gap(3) + r"\s+(?:getting|gets|got|growing|becoming|keeps\s+getting|is\s+getting)\s+"
-            r"(?:\w+\s+)?(?:worse|stronger|more\s+intense|unbearable)"
-        ),
-        _c(_PAIN + r"\b" + gap(2) + r"\s+(?:increas\w*|worsen\w*|spreading)"),
-        _c(r"worse\s+and\s+worse\s+" + _PAIN, _PAIN + r"\s+(?:\w+\s+){0,3}worse\s+and\s+worse"),
-        _c(
-            r"hurts?\s+(?:so|really|very|too|soo)\s+(?:much|bad\w*)",
-            r"hurting\s+(?:so|really|very|too)\s+(?:much|bad\w*)",
-        ),
-        _c(r"(?:bahut|bohot|bahot|bhot|bht|bohat)\s+(?:\w+\s+)?(?:tez|zyada|jyada|zada|jada)?\s*dard"),
-        _c(r"(?:tez|bhayankar|bhayanak|asahniya|asehniya)\s+dard", r"dard\s+(?:\w+\s+)?(?:badh|barh|badhta|badhti)\w*"),
-        _c(r"dard\s+(?:\w+\s+)?bardasht\s+(?:\w+\s+)?(?:nahi|nhi|na|se\s+bahar)"),
-    ),
+
+_MATCHERS: dict[str, tuple[re.Pattern[str], ...]] = {
+    rule.id: rule.patterns + rule.devanagari for rule in _CAT.rules.values()
 }
-
-# Devanagari (Hindi script). The text has no nukta and uses anusvara for candrabindu (see patterns);
-# \b is not used because Python does not count the vowel signs as word characters.
-_GAP_DEVA = r"[^.!?\n]{0,30}?"
-_DEVANAGARI: dict[str, re.Pattern[str]] = {
-    "breathing": re.compile(r"(?:सांस|श्वास)" + _GAP_DEVA + r"(?:नहीं|नही|दिक्कत|तकलीफ|फूल|रुक|घुट)|दम\s*घुट"),
-    "throat_swelling": re.compile(
-        r"(?:गला|गले|जीभ|होंठ|होठ)" + _GAP_DEVA + r"(?:सूज|फूल)|सूजन" + _GAP_DEVA + r"(?:गले|जीभ|होंठ|होठ)"
-    ),
-    "hives": re.compile(
-        r"(?:पूरे|सारे)\s*(?:शरीर|बदन|body)" + _GAP_DEVA + r"(?:दाने|चकत्ते|पित्ती|रैश)|"
-        r"(?:दाने|चकत्ते|पित्ती|रैश)" + _GAP_DEVA + r"(?:पूरे|सारे)\s*(?:शरीर|बदन|body)"
-    ),
-    "fainting": re.compile(r"बेहोश|चक्कर\s*(?:आ|आय)"),
-    "chest_pain": re.compile(r"(?:सीने|सीना|छाती)" + _GAP_DEVA + r"(?:दर्द|दबाव|जकड|भारी)"),
-    "skin_colour": re.compile(r"(?:नीली|नीला|नीले|सफेद|काली|काला)\s*(?:पड|हो\s*गय)"),
-    "vision": re.compile(r"धुंधल|आंख" + _GAP_DEVA + r"(?:नहीं|कम)\s*दिख|दिखाई\s*(?:नहीं|कम)"),
-    "severe_pain": re.compile(r"बहुत\s*(?:तेज|ज्यादा|जयादा|अधिक)?\s*दर्द|असहनीय|दर्द" + _GAP_DEVA + r"(?:बढ|बर्दाश्त\s*नहीं)"),
-}
-_FEVER_DEVA = re.compile(r"बुखार|ज्वर")
-_FEVER_PARTNER_DEVA = re.compile(r"लाल|पस(?![\u0900-\u097f])|पीप|मवाद|सूजन|फैल")
-
-# Infection signs are co-occurrences, checked across the whole message.
-_RED_STREAKS = _c(
-    r"red\s+(?:streak\w*|lines?)",
-    r"streak\w*\s+(?:of\s+)?red",
-    r"(?:redness|red|infection|lali|laali)" + gap(2) + r"\s+(?:is\s+|are\s+)?spread\w*",
-    r"spread\w*\s+(?:\w+\s+)?(?:redness|infection)",
-)
-_FEVER = _c(
-    r"fever\w*",
-    r"feverish",
-    r"(?:high|running\s+a|running)\s+temp\w*",
-    r"chills\b",
-    r"rigors\b",
-    r"bu+kh?a+r\w*",
-    r"bhukh?ar\w*",
-    r"jwar",
-)
-_FEVER_PARTNER = _c(
-    r"red\w*\b",
-    r"lal\b",
-    r"laal\b",
-    r"hot\b",
-    r"warm\b",
-    r"spread\w*",
-    r"pus\b",
-    r"puss\b",
-    r"pas\b",
-    r"mava+d\b",
-    r"mawa+d\b",
-    r"ooz\w*",
-    r"discharge",
-    r"swell\w*",
-    r"swoll?en",
-    r"sooj\w*",
-    r"suj\w*",
-    r"infect\w*",
-    r"streak\w*",
-    r"worse\w*",
-    r"throbbing",
-)
-_PUS = _c(
-    r"pus\b",
-    r"puss\b",
-    r"pas\s+(?:aa|nikal|bhar|ho|jama)\w*",
-    r"mava+d\b",
-    r"mawa+d\b",
-    r"ooz\w*",
-    r"yellow\s+discharge",
-)
-_PUS_PARTNER = _c(
-    r"swell\w*",
-    r"swoll?en",
-    r"sooj\w*",
-    r"suj\w*",
-    r"worse\w*",
-    r"worsen\w*",
-    r"fever\w*",
-    r"bu+kh?a+r\w*",
-    r"spread\w*",
-    r"hot\b",
-    r"painful",
-    r"pain\b",
-    r"throbbing",
-    r"bigger",
-    r"growing",
-    r"increas\w*",
-    r"dard\b",
-)
+_PALPITATIONS = _one(_patterns("chest_pain", "palpitations"))
+_PALPITATION_COMPANIONS = _one(_patterns("chest_pain", "palpitation_companions"))
+_FEVER = _one(_patterns("infection", "fever"))
+_FEVER_PARTNER = _one(_patterns("infection", "fever_partners"))
+_PUS = _one(_patterns("infection", "pus"))
+_PUS_PARTNER = _one(_patterns("infection", "pus_partners"))
+_FEVER_DEVA = _one(_patterns("infection", "devanagari_fever", word_start=False))
+_FEVER_PARTNER_DEVA = _one(_patterns("infection", "devanagari_fever_partners", word_start=False))
+_MAX_CANDIDATES = 200
+"""A rule with more candidate matches than this in one message is reported without checking each
+for denial or a general question: no patient writes 200 denials, and when in doubt it is an
+emergency. It bounds the work on pathological input."""
 _PAIRED_WITHIN = 160
 """A sign made of two findings is reported as one span when they are this close."""
 
-_PALPITATIONS = _c(
-    r"heart" + gap(2) + r"\s+(?:racing|pounding|beating\s+(?:\w+\s+)?(?:fast|hard)|fluttering|skipping|palpitat\w*)",
-    r"palpitat\w*",
-    r"dil" + gap(2) + r"\s+(?:dhadak\w*|dhak\w*|tez)",
-)
-_PALPITATION_COMPANIONS = _c(
-    r"dizz\w*",
-    r"light\s*headed",
-    r"sweat\w*",
-    r"nause\w*",
-    r"vomit\w*",
-    r"faint\w*",
-    r"breath\w*",
-    r"chakk?a?r",
-    r"ghabrahat",
+# --- clause structure ------------------------------------------------------------------------------
+
+_CLAUSE_BREAK = re.compile(
+    r"[!?;:\n]|,(?!\s*(?:like|such\s+as|e\.?g|including|or|etc)\b)|\.(?!\d)|\s-\s|\s+(?:but|though|although|however|lekin|par|magar)\b|।"
 )
 
-_NO_BREATHING_PROBLEM = re.compile(r"\b(?:no|not|without|never|zero)\s+$")
+
+def _clause(text: str, start: int, end: int) -> tuple[int, int]:
+    """The clause (between commas, sentence ends and "but") holding text[start:end]."""
+    lo = max(0, start - 300)
+    for brk in _CLAUSE_BREAK.finditer(text, lo, start):
+        lo = brk.end()
+    after = _CLAUSE_BREAK.search(text, end, end + 300)
+    hi = after.start() if after else min(len(text), end + 300)
+    return lo, max(hi, end)
+
+
+# --- denial -----------------------------------------------------------------------------------------
+
+_NEGATOR_BEFORE = re.compile(
+    r"(?:\b(?:no|not|never|without|zero|nor|neither|none|free\s+of|nothing\s+like|denies|deny|denied)\b|"
+    r"\b(?:do|does|did|have|has|had|is|are|was|were|am|could|would|should|will)\s+not\b|\bnahi\b|\bnahin\b|\bnhi\b|"
+    r"\bkoi\s+nahi\b|\bna\b|नहीं|ना\s|न\s|न\b)"
+    r"(?:\s+(?:any|real|more|further|longer|sign|signs|of|sort|kind|the|a|an|such|at|all|feel|feeling|felt|have|"
+    r"hint|trace|bit|single|touch|whatsoever|slightest|least|evidence|symptoms?|"
+    r"having|had|get|getting|got|been|experienced?|experiencing|noticed?|see|seeing|seen|notice|really|obvious|"
+    r"actual|major|other|serious|severe|new|that|this|much|issue|issues|problem|problems|trouble|with|in|my|his|"
+    r"her|koi))*\s*$"
+)
+"""A negation right before the sign phrase, with only such small words between ("no sign of", "not
+feeling", "did not have any"). Wider gaps ("no idea why my lips are swelling") do not deny."""
+_NEGATED_COPULA = re.compile(r"\A(?:am|is|are|was|were|feel|feels|felt|feeling|looks?|seems?|got|get|getting)\s+not\b")
+"""A span that itself starts "am not / feel not ..." ("i am not dizzy")."""
+_NEGATOR_AFTER = re.compile(
+    r"[^\s,.!?।]*[\s,]*(?:(?:bhi|bilkul|ekdum|koi|to|toh|ab|zara|jara|bilkul\s+bhi|भी|बिल्कुल|बिलकुल|एकदम|कोई|तो|अब|"
+    r"वगैरह|[\w\u0900-\u097f]+-[\w\u0900-\u097f]+)\s*){0,2}"
+    r"(?:(?:nahi|nahin|nhi|nai|nahi\s+hai|at\s+all\s+no)\b|नहीं|नही|नहि|ना\b)|"
+    r"[^\s,.!?।]*\s*(?:[:\-–]|\?)\s*(?:none|no|nil|nope|zero|negative|not\s+at\s+all)\b|"
+    r"[^\s,.!?।]*\s+(?:free|gone\s+completely|nowhere)\b"
+)
+"""Hindi and Hinglish put the negation after the phrase: "saans lene mein koi dikkat nahi"."""
+_SIGN_IS_NEGATION = re.compile(r"\A(?:not|cannot|no\s+air|stopped|stops|stop)\b|\A(?:सांस|साँस)\s*(?:नहीं|नही)")
+"""Signs whose wording is itself a negation ("not breathing", "cannot see", "सांस नहीं आ रही")."""
+
+
+def _denied(text: str, start: int, end: int, clause: tuple[int, int]) -> bool:
+    span = text[start:end]
+    if _NEGATED_COPULA.match(span):
+        return True
+    if _SIGN_IS_NEGATION.match(span):
+        return False
+    before_text = text[clause[0] : start]
+    if _NEGATOR_BEFORE.search(before_text[-80:]):
+        return True
+    return _NEGATOR_AFTER.match(text, end, min(len(text), end + 20)) is not None
+
+
+# --- general questions --------------------------------------------------------------------------
+
+_FILLERS = (
+    r"(?:hi|hello|hey|ok|okay|so|and|but|also|well|doctor|doc|dr|sir|madam|maam|mam|quick|question|one|query|"
+    r"doubt|hmm|um|just|curious|wondering|please|pls|general|btw|i\s+(?:was|am)\s+(?:just\s+)?(?:wondering|curious))"
+)
+_GENERAL_OPENER = re.compile(
+    r"\A[\W_]*(?:" + _FILLERS + r"\b[\W_]*){0,4}"
+    r"(?:(?:has|have|had|did|does|do)\s+(?:any|anyone|anybody|someone|somebody|people|patients|clients|you|ever)\b|"
+    r"(?:can|could|will|would|might|may|does|do|did|is|are|should)\s+(?:meso\w*|mezo\w*|it|this|that|the|these|those|"
+    r"they|injections?|treatment|procedure|people|someone|anyone|one|a\s+person|you|patients?)\b|"
+    r"(?:what|which|how|why|when|who|where)\b|is\s+(?:it|there)\b|are\s+there\b|any\s+(?:risk|chance|cases?)\b|"
+    r"(?:are|is|do|does|can|will)\s+(?:your|the\s+(?:doctors?|staff|clinic|nurses?)|doctors?|staff)\b|"
+    r"kya\b|kyaa\b|kaise\b|kab\b|kyun\b|kyu\b|kis\b|kaun\b|क्या|कैसे|किस|कौन)"
+)
+"""A clause that opens as a question about the treatment or about people in general."""
+_GENERAL_CUE = re.compile(
+    r"\b(?:cause|causes|caused|causing|lead\s+to|leads\s+to|result\s+in|trigger\w*|risks?\s+of|signs?\s+of|"
+    r"symptoms?\s+of|such\s+as|chance\s+of|chances\s+of|possible|possibility|side\s+effects?|"
+    r"ever|known|reported|common|rare|likely|usually|normally|in\s+general|generally|hypothetically|"
+    r"can\s+make|can\s+cause|make\s+(?:you|people|someone|the\s+skin)|read\s+that|heard\s+that|is\s+it\s+true|"
+    r"myths?|rumou?rs?|stories|online|on\s+the\s+internet|google\w*|deal\s+with|in\s+case|"
+    r"if\s+(?:it|they|this|that|someone|anyone|somebody|a\s+patient|a\s+person)\s+(?:happens?|does|gets?|has)|"
+    r"if\s+(?:someone|anyone|somebody|a\s+patient|a\s+person)|kisi\s+ko|agar|whether|wondering|"
+    r"asks?|asked|asking|(?:want|wants|wanted|would\s+like)\s+to\s+know|curious)\b|अगर|किसी\s*को|"
+    r"\b(?:sakt[aie]|sakte)\s+(?:hai|he|h|hain)\b|\b(?:hota|hoti|hote)\s+(?:hai|he|h)\s+kya\b|\bho\s+sakt|"
+    r"सकत[ाीे]|(?:होता|होती|होते)\s*है\s*क्या"
+)
+_PRESENT_STATE = re.compile(
+    r"\b(?:my|mine|his|her|their|our|mera|meri|mere|uska|uski|uske)\s+"
+    r"(?!(?:main\s+|only\s+|one\s+|big\s+|real\s+)?(?:question|query|doubt|concern|worry|worries|fear|fears|"
+    r"curiosity|understanding|reading|research)\b)(?:[\w']+\s+){0,3}?"
+    r"(?:is|are|has|have|feels?|feeling|looks?|looking|went|gone|got|keeps?|started|became|turned|seems?|hai|ho)\b|"
+    r"\b(?:i|she|he|they|we|mum|mom|mother|husband|wife|son|daughter|sister|brother|friend|patient|client)\s+"
+    r"(?:am|is|are|was|were|feel|feels|felt|feeling|have|has|had|cannot|started|got|just|suddenly|"
+    r"fainted|collapsed|passed)\b|"
+    r"\bdid\s+(?:my|his|her|their|our)\b|"
+    r"मुझे|मेरी|मेरा|मेरे|हो\s*रह|हो\s*गय"
+)
+_NOW = re.compile(
+    r"\b(?:right\s+now|currently|at\s+the\s+moment|since\s+(?:the|my|yesterday|this|last|\d)|after\s+(?:my|her|his)|"
+    r"today|tonight|this\s+morning|abhi|ab\s+)\b"
+)
+"""It is happening now, to someone ("... since the injections"), anywhere in the clause."""
+"""Someone has it now ("my vision is blurry", "she has fainted", "since the session")."""
+_CALL_FOR_HELP = re.compile(
+    r"\b(?:help|urgent\w*|emergency|ambulance|hospital|a\s*&\s*e|er\b|casualty|sos|asap|please\s+(?:reply|respond)|"
+    r"what\s+(?:should|do|can)\s+(?:i|we)\s+do|bachao|madad|turant|jaldi)\b|मदद|बचाओ|जल्दी"
+)
+_REPORTED_EVENT = re.compile(
+    r"\b(?:turned|went|became|has\s+become|have\s+become|started|happened|fainted|collapsed|passed\s+out|"
+    r"swelled|blew\s+up|broke\s+out|ho\s+gay\w*|ho\s+gai|aa\s+gay\w*|is\s+getting|are\s+getting)\b"
+)
+_ABOUT_OTHERS = re.compile(
+    r"\A[\W_]*(?:" + _FILLERS + r"\b[\W_]*){0,4}(?:has|have|had|did|does|do)\s+(?:any|anyone|anybody|someone|"
+    r"somebody|people|patients|clients|ever)\b"
+)
+
+
+def _general_question(text: str, clause: tuple[int, int], end: int, calls_for_help: bool) -> bool:
+    if calls_for_help:
+        return False
+    part = text[clause[0] : clause[1]]
+    if _PRESENT_STATE.search(text, clause[0], end) or _NOW.search(part):
+        return False  # someone has it (what follows the finding is another statement: "... and I cannot decide")
+    if _ABOUT_OTHERS.search(part):
+        return True  # "has anyone gone blind from it?" asks about other people's experience
+    if _REPORTED_EVENT.search(part):
+        return False  # "is it normal that the area went grey?" reports something that happened
+    return _GENERAL_OPENER.search(part) is not None or _GENERAL_CUE.search(part) is not None
+
+
+# --- settled pain -------------------------------------------------------------------------------
+
+_SETTLED = re.compile(
+    r"\b(?:gone(?=\s*(?:now|away|completely|today|by|this|overnight|down|[.,!?;]|$))|went\s+away|settled|settling|subsided|subsiding|eased|easing|fading|faded|calmed|passed|"
+    r"went\s+off|wore\s+off|worn\s+off|cleared|resolved|normal\s+now|back\s+to\s+normal|gone\s+down|going\s+down|"
+    r"down\s+now|settled\s+down|calmer|lasted\s+(?:a|one|two|few)\s+(?:minute|second|moment)\w*|for\s+a\s+(?:minute|moment|second)|"
+    r"(?:much\s+|a\s+lot\s+|way\s+)?better|fine\s+now|ok\s+now|okay\s+now|improving|improved|disappeared|"
+    r"stopped|over\s+now|no\s+more|theek|thik|kam\s+ho)\b|ठीक|कम\s*हो"
+)
+_WORSENING = re.compile(
+    r"\b(?:worse|worsening|worsen\w*|increas\w*|rising|spreading|more\s+and\s+more|getting\s+(?:bad|stronger)|"
+    r"not\s+(?:getting\s+)?better|still\s+(?:bad|severe|terrible|awful)|badh\w*|barh\w*)\b|बढ"
+)
+_SETTLES: dict[str, re.Pattern[str] | None] = {
+    rid: (
+        _CAT.compile(str(rule.extra["settles"]), f"rule {rid}.settles")
+        if isinstance(rule.extra.get("settles"), str)
+        else None
+    )
+    for rid, rule in _CAT.rules.items()
+    if rule.extra.get("settles")
+}
+"""Rules whose finding may be a mild effect that has already settled; a string value narrows it to
+findings matching that pattern (dizziness, not a collapse)."""
+
+
+def _settled(rule_id: str, text: str, start: int, end: int) -> bool:
+    if rule_id not in _SETTLES:
+        return False
+    only = _SETTLES[rule_id]
+    if only is not None and not only.search(text, start, end):
+        return False
+    sentence = Sentences(text).around(start, end)
+    return _SETTLED.search(text, sentence[0], sentence[1]) is not None and not _WORSENING.search(text)
+
+
+# --- rule-specific guards (named in the catalogue's `rejects`) -----------------------------------
+
 _BRUISE_BEFORE = re.compile(
-    r"\b(?:bruis\w*|neel|pigment\w*|spots|tan|tanning|melasma|marks?|patches|circles|freckles|scars?|hair|"
+    r"\b(?:bruis\w*|neel)\b(?:\s+[\w']+){0,4}\s+$|"
+    r"\b(?:pigment\w*|spots|tan|tanning|melasma|marks?|patches|circles|freckles|scars?|hair|"
     r"underarms?|elbows?|knees?)\b(?:\s+[\w']+){0,2}\s+$"
 )
-"""A colour change of a bruise or of a cosmetic concern ("my pigmentation went darker") is not a sign."""
 _WISH_BEFORE = re.compile(
     r"(?:\bto\s+|\b(?:want|wants|wanted|wish|hope|desire)\s+(?:my\s+|the\s+|our\s+)?(?:skin|face|complexion|colou?r)\s+"
     r"(?:would\s+|could\s+|to\s+|will\s+)?)$"
 )
-"""Wishing for a lighter skin tone ("i want my skin to turn white") is a cosmetic question."""
 _BASE_FORM_CHANGE = frozenset({"turn", "turns", "go", "goes", "become", "becomes", "change", "changes"})
-
+_FUTURE_OPENER = re.compile(
+    r"\A[\W_]*(?:" + _FILLERS + r"\b[\W_]*){0,3}(?:will|would|can|could|does|do|should|might|may|how)\b"
+)
 _FEAR_BEFORE = re.compile(
     r"\b(?:(?:scared|afraid|worried|fear|fearful|nervous|anxious|phobia|history|tendency)\s+(?:of|about)\s+(?:\w+\s+)?|"
     r"(?:tend|prone|used)\s+to\s+|(?:usually|always|often|sometimes|easily)\s+)$"
 )
-"""Fear or a history of fainting ("scared of fainting", "i usually pass out") is a question about the procedure."""
 _AT_THE_SIGHT = re.compile(
     r"(?:\s+[\w']+){0,3}?\s+(?:at\s+the\s+sight\s+of|when\s+i\s+see|seeing)\s+(?:\w+\s+)?(?:needles?|blood|injections?)"
 )
-_FILLERS = r"(?:hi|hello|hey|ok|okay|so|and|but|also|well|doctor|doc|dr|sir|madam|maam|mam|quick|question|one|query|doubt|hmm|um)"
-_QUESTION_OPENER = re.compile(
-    r"\A[\W_]*(?:" + _FILLERS + r"\b[\W_]*){0,3}"
-    r"(?:can|could|does|do|did|is|are|was|were|will|would|should|shall|may|might|must|what|whats|which|when|"
-    r"how|why|who|where|kya|kyaa|kaise|kab|kyun|kyu|kis|kaun)\b(?!\s+not\b)|\A[\W_]*क्या"
+_NO_BREATHING_PROBLEM = re.compile(r"\b(?:no|not|without|never|zero)\s+$")
+_EXPECTED_BEFORE = re.compile(
+    r"\b(?:thought|expected|expecting|worried|afraid|scared|feared|fear|imagined|anxious|nervous|concerned|"
+    r"terrified|paranoid|frightened|panicking)\s+(?:that\s+)?"
+    r"(?:i|she|he|we|they|it)?\s*(?:would|might|will|could|was\s+going\s+to|were\s+going\s+to)\s+(?:\w+\s+)?$"
 )
-_FUTURE_OPENER = re.compile(
-    r"\A[\W_]*(?:" + _FILLERS + r"\b[\W_]*){0,3}(?:will|would|can|could|does|do|should|might|may|how)\b"
+"""An expectation, not an event: "I thought I'd feel faint but I didn't"."""
+_FIGURATIVE = re.compile(
+    r"\b(?:when\s+i\s+saw|when\s+i\s+see|seeing|looking\s+at|at\s+the\s+(?:price|bill|cost|results?|quote)|"
+    r"(?:dekh|sun|padh)\s*(?:ke|kar|kr)|(?:price|bill|cost|results?|quote|offer|before\s+and\s+after)\b)"
+    r"(?:\s+[\w']+){0,3}\s+$|देख\s*(?:के|कर)\s*(?:\S+\s+){0,2}$|सुन\s*(?:के|कर)\s*(?:\S+\s+){0,2}$"
 )
-_REPORTED_EVENT = re.compile(
-    r"\b(?:turned|went|became|has\s+become|have\s+become|started|happened|fainted|collapsed|passed\s+out|"
-    r"swelled|blew\s+up|broke\s+out|ho\s+gay\w*|ho\s+gai|aa\s+gay\w*)\b"
-)
-"""A change that has happened or is happening: the sentence reports a sign instead of asking about one."""
-_GENERAL_CUE_BEFORE = re.compile(
-    r"\b(?:cause|causes|caused|causing|lead\s+to|leads\s+to|result\s+in|trigger\w*|risks?\s+of|signs?\s+of|"
-    r"symptoms?\s+of|such\s+as|chance\s+of|chances\s+of)\b"
-)
-_GENERAL_CUE_ANYWHERE = re.compile(
-    r"\b(?:sakt[aie]|sakte)\s+(?:hai|he|h|hain)\b|\b(?:hota|hoti|hote)\s+(?:hai|he|h)\s+kya\b|\bho\s+sakt|"
-    r"सकत[ाीे]|(?:होता|होती|होते)\s*है\s*क्या"
+"""A figure of speech about a price or a result ("price sun ke chakkar aa gaye", "I nearly fainted when
+I saw the results"): checked only when nothing in the message says anything is wrong now."""
+_AFTER_FIGURATIVE = re.compile(
+    r"(?:\s+[\w']+){0,3}?\s+(?:when\s+(?:i|he|she|they|we|you)\s+(?:saw|see|sees|heard|hear|looked\s+at|got)|"
+    r"at\s+the\s+(?:price|bill|cost|results?|quote)|(?:dekh|sun)\s*(?:ke|kar))"
 )
 
 
-def _is_general_question(text: str, sentences: Sentences, start: int, end: int) -> bool:
-    lo, hi = sentences.around(start, end)
-    sentence = text[lo:hi]
-    if _REPORTED_EVENT.search(sentence):
-        return False  # "is it normal that the area went grey?" reports something that happened
-    if _QUESTION_OPENER.search(sentence):
+def _before(text: str, start: int, pattern: re.Pattern[str], window: int) -> bool:
+    return pattern.search(text, max(0, start - window), start) is not None
+
+
+def _reject_colour(text: str, start: int, end: int) -> bool:
+    if _before(text, start, _BRUISE_BEFORE, 60) or _before(text, start, _WISH_BEFORE, 60):
         return True
-    if _GENERAL_CUE_BEFORE.search(text, lo, start):
-        return True
-    return _GENERAL_CUE_ANYWHERE.search(sentence) is not None
+    if "black and blue" in text[start : end + 5]:
+        return True  # the everyday word for a bruise
+    if text[start:end].split(" ", 1)[0] not in _BASE_FORM_CHANGE:
+        return False  # "it turned white" reports a change
+    lo, hi = Sentences(text).around(start, end)
+    return _FUTURE_OPENER.search(text[lo:hi]) is not None  # "will my skin turn dark in the sun?"
 
 
-def _first_span(pattern: re.Pattern[str], text: str, reject=None) -> tuple[int, int] | None:
-    for m in pattern.finditer(text):
-        if reject is not None and reject(m.start(), m.end()):
-            continue
-        return m.start(), m.end()
-    return None
+def _reject_fainting(text: str, start: int, end: int) -> bool:
+    return _before(text, start, _FEAR_BEFORE, 40) or _AT_THE_SIGHT.match(text, end) is not None
 
 
-def _paired(text: str, first: re.Pattern[str], partner: re.Pattern[str]) -> tuple[int, int] | None:
-    """The first `first` finding that has a `partner` finding elsewhere in the message."""
+_GUARDS: dict[str, Callable[[str, int, int], bool]] = {
+    "bruise_or_cosmetic_colour": _reject_colour,
+    "wish_for_lighter_skin": lambda text, start, end: False,  # part of _reject_colour, named for reviewers
+    "future_colour_question": lambda text, start, end: False,  # part of _reject_colour, named for reviewers
+    "fear_or_history_of_fainting": _reject_fainting,
+}
+for _rule in _CAT.rules.values():
+    for _name in _rule.extra.get("rejects") or []:
+        if _name not in _GUARDS:
+            raise _catalogue.CatalogueError(f"warning_signs.yml: rule {_rule.id}: unknown guard {_name!r}")
+
+
+def _guards(rule_id: str) -> tuple[Callable[[str, int, int], bool], ...]:
+    return tuple(_GUARDS[name] for name in _CAT.rules[rule_id].extra.get("rejects") or [])
+
+
+_RULE_GUARDS = {rid: _guards(rid) for rid in _CAT.rules}
+
+
+# --- detection ----------------------------------------------------------------------------------
+
+
+def _affirmed(text: str, start: int, end: int) -> bool:
+    """The finding at text[start:end] is not denied in its clause."""
+    return not _denied(text, start, end, _clause(text, start, end))
+
+
+def _paired(text: str, first: re.Pattern[str], partner: re.Pattern[str]) -> list[_Span]:
+    """Spans of a `first` finding that has a different `partner` finding nearby in the message
+    (each of the two affirmed, not denied: "no fever, no redness" is not a sign)."""
     partners = [(p.start(), p.end()) for p in partner.finditer(text)]
     if not partners:
-        return None
-    for m in first.finditer(text):
-        best: tuple[int, int] | None = None
-        for p in partners:
-            if p[0] < m.end() and p[1] > m.start():
-                continue  # the same words
-            if best is None or abs(p[0] - m.start()) < abs(best[0] - m.start()):
-                best = p
-        if best is not None:
-            lo, hi = min(m.start(), best[0]), max(m.end(), best[1])
-            if hi - lo <= _PAIRED_WITHIN:
-                return lo, hi
-            return m.start(), m.end()
-    return None
+        return []
+    spans: list[_Span] = []
+    affirmed: dict[_Span, bool] = {}
 
+    def ok(span: _Span) -> bool:
+        if span not in affirmed:
+            affirmed[span] = _affirmed(text, *span)
+        return affirmed[span]
 
-def _candidates(text: str) -> dict[str, tuple[int, int]]:
-    """The first span per sign id, before the general-question exception."""
-    found: dict[str, tuple[int, int]] = {}
-
-    def reject_breathing(start: int, end: int) -> bool:
-        return before(text, start, _NO_BREATHING_PROBLEM, 12)
-
-    def reject_colour(start: int, end: int) -> bool:
-        if before(text, start, _BRUISE_BEFORE, 60) or before(text, start, _WISH_BEFORE, 60):
-            return True
-        if "black and blue" in text[start : end + 5]:
-            return True  # the everyday word for a bruise
-        # "will my skin turn dark in the sun?" asks about the future, while "can you help, it turned
-        # white" reports a change: only the base form of the verb after a question opener is let go
-        if text[start:end].split(" ", 1)[0] not in _BASE_FORM_CHANGE:
-            return False
-        lo, hi = Sentences(text).around(start, end)
-        return _FUTURE_OPENER.search(text[lo:hi]) is not None
-
-    def reject_fainting(start: int, end: int) -> bool:
-        # a history of fainting at needles is a question about the procedure, not a collapse now
-        return before(text, start, _FEAR_BEFORE, 40) or _AT_THE_SIGHT.match(text, end) is not None
-
-    rejects = {"breathing": reject_breathing, "skin_colour": reject_colour, "fainting": reject_fainting}
-    for sign, patterns in _PATTERNS.items():
-        spans = [s for p in patterns if (s := _first_span(p, text, rejects.get(sign))) is not None]
-        if sign in _DEVANAGARI and (s := _first_span(_DEVANAGARI[sign], text)) is not None:
-            spans.append(s)
-        if spans:
-            found[sign] = min(spans)
-
-    infection = [
-        s
-        for s in (
-            _first_span(_RED_STREAKS, text),
-            _paired(text, _FEVER, _FEVER_PARTNER),
-            _paired(text, _PUS, _PUS_PARTNER),
-            _paired(text, _FEVER_DEVA, _FEVER_PARTNER_DEVA),
+    for checked, m in enumerate(first.finditer(text)):
+        if checked >= _MAX_CANDIDATES:
+            return [(m.start(), m.end())]  # more candidates than any patient writes: fail closed
+        if not ok((m.start(), m.end())):
+            continue
+        others = sorted(
+            (p for p in partners if not (p[0] < m.end() and p[1] > m.start())), key=lambda p: abs(p[0] - m.start())
         )
-        if s is not None
-    ]
-    if infection:
-        found["infection"] = min(infection)
+        best = next((p for p in others[:_MAX_CANDIDATES] if ok(p)), None)
+        if best is None:
+            continue
+        lo, hi = min(m.start(), best[0]), max(m.end(), best[1])
+        spans.append((lo, hi) if hi - lo <= _PAIRED_WITHIN else (m.start(), m.end()))
+        break
+    return spans
 
-    if "chest_pain" not in found:
-        racing = _first_span(_PALPITATIONS, text)
-        if racing is not None and (found or _PALPITATION_COMPANIONS.search(text)):
-            found["chest_pain"] = racing
-    return found
+
+def _inflammation_groups() -> tuple[int, int, tuple[re.Pattern[str], ...]]:
+    spec = _CAT.rules["infection"].extra.get("inflammation") or {}
+    latin = spec.get("groups") or {}
+    deva = spec.get("devanagari_groups") or {}
+    groups = []
+    for name in sorted(set(latin) | set(deva)):
+        parts = [f"(?:{p.pattern})" for p in (_CAT.compile(t, "inflammation") for t in latin.get(name, []))]
+        parts += [
+            f"(?:{p.pattern})" for p in (_CAT.compile(t, "inflammation", word_start=False) for t in deva.get(name, []))
+        ]
+        groups.append(re.compile("|".join(parts)))
+    return int(spec.get("window", 160)), int(spec.get("min_groups", 3)), tuple(groups)
+
+
+_INFLAMMATION_WINDOW, _INFLAMMATION_MIN, _INFLAMMATION = _inflammation_groups()
+
+
+def _inflamed(text: str) -> list[_Span]:
+    """Local signs of a spreading infection seen together: at least `min_groups` different kinds
+    (redness, heat, swelling or hardness, getting worse or bigger, pus) within one window."""
+    found: list[tuple[int, int, int]] = []  # (start, end, group)
+    for g, pattern in enumerate(_INFLAMMATION):
+        found += [(m.start(), m.end(), g) for m in pattern.finditer(text)]
+    found.sort()
+    affirmed: dict[int, bool] = {}
+    lo = windows = 0
+    for hi in range(len(found)):
+        while found[hi][0] - found[lo][0] > _INFLAMMATION_WINDOW:
+            lo += 1
+        window = found[lo : hi + 1]
+        if len({g for _, _, g in window}) < _INFLAMMATION_MIN:
+            continue
+        windows += 1
+        if windows > _MAX_CANDIDATES:
+            return [(found[lo][0], found[hi][1])]  # fail closed on pathological input
+        for i in range(lo, hi + 1):
+            if i not in affirmed:
+                affirmed[i] = _affirmed(text, found[i][0], found[i][1])
+        if len({found[i][2] for i in range(lo, hi + 1) if affirmed[i]}) >= _INFLAMMATION_MIN:
+            return [(found[lo][0], found[hi][1])]
+    return []
+
+
+def _spans(rule_id: str, text: str) -> list[_Span]:
+    spans = [(m.start(), m.end()) for p in _MATCHERS[rule_id] for m in p.finditer(text)]
+    if rule_id == "infection":
+        spans += _paired(text, _FEVER, _FEVER_PARTNER)
+        spans += _paired(text, _PUS, _PUS_PARTNER)
+        spans += _paired(text, _FEVER_DEVA, _FEVER_PARTNER_DEVA)
+        spans += _inflamed(text)
+    return sorted(set(spans))
+
+
+def _kept(rule_id: str, text: str, span: _Span, calls_for_help: bool) -> bool:
+    start, end = span
+    if rule_id == "breathing" and _before(text, start, _NO_BREATHING_PROBLEM, 12):
+        return False
+    if any(guard(text, start, end) for guard in _RULE_GUARDS[rule_id]):
+        return False
+    if _before(text, start, _EXPECTED_BEFORE, 60):
+        return False
+    if not calls_for_help and (_before(text, start, _FIGURATIVE, 60) or _AFTER_FIGURATIVE.match(text, end)):
+        return False
+    clause = _clause(text, start, end)
+    if _denied(text, start, end, clause):
+        return False
+    if _general_question(text, clause, end, calls_for_help):
+        return False
+    return not _settled(rule_id, text, start, end)
+
+
+def _calls_for_help(text: str, span: _Span) -> bool:
+    """A call for help near the finding ("help", "urgent", "what do I do"): then nothing near it is
+    read as a general question or a figure of speech."""
+    return _CALL_FOR_HELP.search(text, max(0, span[0] - 200), span[1] + 200) is not None
 
 
 def detect_warning_signs(text: str) -> tuple[WarningSign, ...]:
-    """Warning signs of a serious reaction in a patient's message, one per id, in text order.
+    """Warning signs of a serious reaction in a patient's message, one per rule id, in text order.
 
     Returns an empty tuple when there are none, and for anything that is not a non-empty string.
+    Raises on a bug: the caller (the safety gate) must treat an exception as a possible emergency.
     """
-    try:
-        norm = normalise(text)
-        if not norm:
-            return ()
-        found = _candidates(norm)
-        if not found:
-            return ()
-        if not FIRST_PERSON.search(norm) and not URGENCY.search(norm):
-            sentences = Sentences(norm)
-            found = {k: v for k, v in found.items() if not _is_general_question(norm, sentences, *v)}
-        ordered = sorted(found.items(), key=lambda item: item[1])
-        return tuple(WarningSign(id=k, label=SIGN_LABELS[k], matched=norm[a:b]) for k, (a, b) in ordered)
-    except Exception:  # pragma: no cover - a detector must never break the conversation
-        log.exception("warning-sign detector failed; treating the message as having no sign")
+    norm = normalise(text)
+    if not norm:
         return ()
+    found: dict[str, _Span] = {}
+    for rule_id in _MATCHERS:
+        spans = _spans(rule_id, norm)
+        if len(spans) > _MAX_CANDIDATES:
+            found[rule_id] = spans[0]
+            continue
+        for span in spans:
+            if _kept(rule_id, norm, span, _calls_for_help(norm, span)):
+                found[rule_id] = span
+                break
+
+    if "chest_pain" not in found:
+        for m in _PALPITATIONS.finditer(norm):
+            span = (m.start(), m.end())
+            if (found or _PALPITATION_COMPANIONS.search(norm)) and _kept(
+                "chest_pain", norm, span, _calls_for_help(norm, span)
+            ):
+                found["chest_pain"] = span
+                break
+    ordered = sorted(found.items(), key=lambda item: item[1])
+    return tuple(WarningSign(id=k, label=SIGN_LABELS[k], matched=norm[a:b]) for k, (a, b) in ordered)

@@ -17,15 +17,30 @@ from typing import Any, Protocol
 
 import yaml
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from sanic import response
 from sanic.response import HTTPResponse
 
+from actions.safety import texts as safety_texts
 from actions.safety.warning_signs import detect_warning_signs
+from bot.channels.fallback import (
+    REASON,
+    Failure,
+    Fallback,
+    StaffAlert,
+    build_fallback,
+    caused_by,
+    has_meta,
+    run_dialogue,
+)
+from bot.runtime import runtime, staff_alerts
+from bot.tracker_store import TrackerStoreUnavailable, fail_closed
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE = 10_000
-DISCLAIMER = "General information only, not medical advice: a clinician decides what is right for you."
+DISCLAIMER = safety_texts.disclaimer()  # the reviewed safety texts load at import: Rasa does not start without them
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
@@ -42,21 +57,12 @@ def clinic() -> dict[str, Any]:
 
 def fallback_reply(sender: str, text: str) -> list[dict[str, Any]]:
     """What the patient gets when the dialogue could not produce a reply (as Rasa messages)."""
-    info = clinic()
-    emergency = info.get("emergency_number", "your local emergency number")
-    phone = info.get("phone", "the clinic")
-    if detect_warning_signs(text):
+    warning_signs = bool(detect_warning_signs(text))
+    body = safety_texts.channel_fallback(safety_texts.ClinicFacts.from_mapping(clinic()), warning_signs)
+    if warning_signs:
         log.error("EMERGENCY from %s answered by the channel fallback (dialogue failed)", sender)
-        body = (
-            f"What you describe can be a sign of a serious reaction. Please call {emergency} or go to the "
-            f"nearest emergency department now. Do not wait for a reply here. Clinic phone: {phone}.\n\n{DISCLAIMER}"
-        )
         meta = {"kind": "emergency", "handoff": False, "reason": "channel_fallback"}
     else:
-        body = (
-            "Sorry, I couldn't process that just now. Please try again in a moment, or call us on "
-            f"{phone}. If you feel unwell after a treatment, call {emergency}.\n\n{DISCLAIMER}"
-        )
         meta = {"kind": "clarify", "handoff": False, "reason": "channel_fallback"}
     meta.update({"topics": [], "passage_ids": [], "confidence": 0.0, "disclaimer": True})
     return [{"recipient_id": sender, "text": body}, {"recipient_id": sender, "custom": {"meta": meta}}]
@@ -64,13 +70,7 @@ def fallback_reply(sender: str, text: str) -> list[dict[str, Any]]:
 
 def unreadable_text(what: str) -> str:
     """Reply to a photo, voice note, sticker, edit... that the assistant cannot read."""
-    info = clinic()
-    emergency = info.get("emergency_number", "your local emergency number")
-    return (
-        f"I'm an automated assistant and can only read text messages, so I can't open {what}. "
-        "Please type your question instead. If you feel unwell after a treatment, call "
-        f"{emergency} or go to the nearest emergency department."
-    )
+    return safety_texts.unreadable_media(safety_texts.ClinicFacts.from_mapping(clinic()), what)
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,8 @@ class Reply:
 
     messages: list[Outgoing] = field(default_factory=list)
     meta: dict[str, Any] | None = None
+    stored: bool = True
+    """False when the channel answered by itself and its reply is not in the conversation (see `Turn`)."""
 
     @property
     def kind(self) -> str | None:
@@ -122,6 +124,130 @@ def split_reply(collected: list[dict[str, Any]]) -> Reply:
     return reply
 
 
+class DialogueAgent(Protocol):
+    """What a turn needs from Rasa's `Agent` (`request.app.ctx.agent`): its stores."""
+
+    tracker_store: Any
+    lock_store: Any
+
+
+@dataclass(frozen=True)
+class Turn:
+    messages: list[dict[str, Any]]
+    """Rasa's messages for the patient, reply metadata included."""
+    stored: bool
+    """Whether the reply is in the conversation (tracker store). False only when the channel answered
+    by itself and could not store that: the staff alert file and the log then hold the message."""
+
+
+STORE_WAIT = 3.0
+"""Seconds the channel waits for the conversation lock and the tracker store to record its own reply."""
+
+
+async def take_turn(
+    on_new_message: OnNewMessage,
+    text: str,
+    sender: str,
+    channel: str,
+    metadata: dict[str, Any] | None = None,
+    message_id: str | None = None,
+    *,
+    agent: DialogueAgent,
+) -> Turn:
+    """One patient message through the dialogue. Never raises, and never leaves the patient without a
+    reply: if the dialogue fails, takes longer than MESO_DIALOGUE_TIMEOUT_SECONDS or produces no reply
+    metadata, the channel answers by itself (bot/channels/fallback.py: urgent-care text and an
+    emergency handoff for warning signs, the polite fallback otherwise), records the patient's message,
+    that reply and its metadata in the conversation, and alerts staff when it must."""
+    fail_closed(agent)
+    collector = CollectingOutputChannel()
+    message = UserMessage(
+        text, collector, sender, input_channel=channel, metadata=metadata or {}, message_id=message_id
+    )
+    outcome = await run_dialogue(on_new_message(message), runtime().dialogue_timeout, f"{channel} sender {sender}")
+    messages = collector.messages
+    if outcome.failure is None and any(has_meta(m) for m in messages):
+        return Turn(messages, stored=True)
+    failure: Failure = outcome.failure or "no_reply"
+    fallback = build_fallback(sender, text, failure, fallback_reply, detect_warning_signs)
+    store_failed = caused_by(outcome.error, TrackerStoreUnavailable)
+    stored = False if store_failed else await _store_fallback(agent, message, fallback)
+    alert = fallback.alert
+    if not stored:
+        log.error(
+            "the channel's reply to %s sender %s (%s) is NOT in the conversation: the staff alert and this log "
+            "are its record",
+            channel,
+            sender,
+            failure,
+        )
+        alert = (
+            StaffAlert(alert.kind, f"{alert.reason}:not_stored")
+            if alert
+            else StaffAlert("handoff", f"{REASON}:{failure}:not_stored")
+        )
+    if alert is not None:
+        try:
+            staff_alerts().send(alert.kind, sender, channel, text, alert.reason)
+        except Exception:
+            log.critical("STAFF ALERT NOT SENT: %s for %s sender %s (%s)", alert.kind, channel, sender, alert.reason)
+    # A turn that failed stored nothing, so only the fallback is sent; a turn that finished without
+    # metadata keeps what it said (it is in the conversation already).
+    kept = messages if failure == "no_reply" else []
+    return Turn(kept + fallback.messages(sender), stored)
+
+
+async def _store_fallback(agent: DialogueAgent, message: UserMessage, fallback: Fallback) -> bool:
+    try:
+        await asyncio.wait_for(_append_fallback(agent, message, fallback), STORE_WAIT)
+        return True
+    except Exception:
+        log.exception("could not store the channel's reply to %s", message.sender_id)
+        return False
+
+
+async def _append_fallback(agent: DialogueAgent, message: UserMessage, fallback: Fallback) -> None:
+    """Records the turn as Rasa would have: the patient's message (unless the dialogue stored it
+    already), the reply, its metadata and slots, then listening again; under the conversation lock."""
+    sender, message_id = message.sender_id, message.message_id
+    async with agent.lock_store.lock(sender, wait_time_in_seconds=0.1):
+        store = agent.tracker_store
+        tracker = await store.retrieve(sender)
+        if tracker is None:
+            tracker = store.init_tracker(sender)
+            for event in (
+                ActionExecuted(ACTION_SESSION_START_NAME),
+                SessionStarted(),
+                ActionExecuted(ACTION_LISTEN_NAME),
+            ):
+                tracker.update(event)
+        users = [i for i, e in enumerate(tracker.events) if isinstance(e, UserUttered) and e.message_id == message_id]
+        if not users:
+            tracker.update(
+                UserUttered(
+                    message.text,
+                    input_channel=message.input_channel,
+                    message_id=message_id,
+                    metadata=message.metadata,
+                )
+            )
+        elif any(_is_meta(e) for e in list(tracker.events)[users[-1] :]):
+            log.warning("the dialogue's own reply to %s is stored already: the channel's is not added", sender)
+            return
+        marker = {"channel_fallback": True}
+        for reply_text in fallback.texts:
+            tracker.update(BotUttered(reply_text, metadata=marker))
+        tracker.update(BotUttered(data={"custom": {"meta": fallback.meta}}, metadata=marker))
+        for name, value in fallback.slots.items():
+            tracker.update(SlotSet(name, value))
+        tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+        await store.save(tracker)
+
+
+def _is_meta(event: Any) -> bool:
+    return isinstance(event, BotUttered) and has_meta(event.data or {})
+
+
 async def collect_turn(
     on_new_message: OnNewMessage,
     text: str,
@@ -129,24 +255,12 @@ async def collect_turn(
     channel: str,
     metadata: dict[str, Any] | None = None,
     message_id: str | None = None,
+    *,
+    agent: DialogueAgent,
 ) -> list[dict[str, Any]]:
     """One patient message through the dialogue, as Rasa's messages (reply metadata included).
-    Never raises: if the dialogue fails or produces no reply metadata, the polite fallback
-    (urgent-care text for warning signs) is added."""
-    collector = CollectingOutputChannel()
-    failed = False
-    try:
-        await on_new_message(
-            UserMessage(text, collector, sender, input_channel=channel, metadata=metadata or {}, message_id=message_id)
-        )
-    except Exception:
-        log.exception("dialogue failed for %s sender %s", channel, sender)
-        failed = True
-    messages = collector.messages
-    has_meta = any(isinstance(m.get("custom"), dict) and "meta" in m["custom"] for m in messages)
-    if failed or not has_meta:
-        messages = messages + fallback_reply(sender, text)
-    return messages
+    Never raises (see `take_turn`)."""
+    return (await take_turn(on_new_message, text, sender, channel, metadata, message_id, agent=agent)).messages
 
 
 async def run_turn(
@@ -156,9 +270,14 @@ async def run_turn(
     channel: str,
     metadata: dict[str, Any] | None = None,
     message_id: str | None = None,
+    *,
+    agent: DialogueAgent,
 ) -> Reply:
     """One patient message through the dialogue, split into what the patient sees and the metadata."""
-    return split_reply(await collect_turn(on_new_message, text, sender, channel, metadata, message_id))
+    turn = await take_turn(on_new_message, text, sender, channel, metadata, message_id, agent=agent)
+    reply = split_reply(turn.messages)
+    reply.stored = turn.stored
+    return reply
 
 
 def json_error(status: int, message: str) -> HTTPResponse:

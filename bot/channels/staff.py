@@ -9,6 +9,9 @@ in the conversation as a bot event marked `staff_reply`.
 200 {"delivered": true, "via": "telegram"}; 401 bad token; 404 unknown conversation; 409 the
 channel cannot take it (e.g. WhatsApp's 24-hour window without a template); 502 the platform
 refused it (nothing is stored, so staff can retry).
+
+The text and the author are cleaned (core/text_clean.py) before they are sent or stored; a
+`sender_id` holding characters no conversation id can hold is refused (400).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.common import json_error
+from core.text_clean import clean_text, is_clean
 
 log = logging.getLogger(__name__)
 
@@ -68,19 +72,20 @@ class StaffReplyInput(InputChannel):
                 return json_error(401, "a valid staff token is required (Authorization: Bearer <MESO_RASA_TOKEN>)")
             try:
                 body = json.loads(request.body or b"")
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 return json_error(400, "the body must be JSON")
             if not isinstance(body, dict):
                 return json_error(400, "the body must be a JSON object")
             sender, text, author = body.get("sender_id"), body.get("text"), body.get("author") or "staff"
-            if not isinstance(sender, str) or not sender:
-                return json_error(400, "`sender_id` must be a non-empty string")
-            if not isinstance(text, str) or not text.strip():
+            if not isinstance(sender, str) or not sender or len(sender) > 255 or not is_clean(sender):
+                return json_error(400, "`sender_id` must be a non-empty string of at most 255 printable characters")
+            if not isinstance(text, str) or not clean_text(text).strip():
                 return json_error(400, "`text` must be a non-empty string")
             if len(text) > MAX_REPLY:
                 return json_error(413, f"`text` is longer than {MAX_REPLY} characters")
             if not isinstance(author, str) or len(author) > 128:
                 return json_error(400, "`author` must be a string of at most 128 characters")
+            text, author = clean_text(text).strip(), clean_text(author)
 
             agent = request.app.ctx.agent
             store = agent.tracker_store
@@ -102,15 +107,13 @@ class StaffReplyInput(InputChannel):
                     return json_error(
                         409, f"the patient wrote on the {channel_name!r} channel, which cannot receive replies"
                     )
-                result: DeliveryResult = await channel.deliver_staff_reply(sender, text.strip(), users[-1].timestamp)
+                result: DeliveryResult = await channel.deliver_staff_reply(sender, text, users[-1].timestamp)
                 if not result.delivered:
                     log.error("staff reply to %s not delivered: %s", sender, result.error)
                     return json_error(result.status, result.error or "the reply could not be delivered")
                 # saved through the current session's tracker: the store appends only its new events
                 tracker = await store.retrieve(sender) or full
-                tracker.update(
-                    BotUttered(text.strip(), metadata={"staff_reply": True, "author": author, "via": result.via})
-                )
+                tracker.update(BotUttered(text, metadata={"staff_reply": True, "author": author, "via": result.via}))
                 await store.save(tracker)
             log.info("staff reply by %s delivered to %s via %s", author, sender, result.via)
             return response.json({"delivered": True, "via": result.via})

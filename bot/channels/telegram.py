@@ -12,6 +12,9 @@ does not check who sent an update.
   button's payload. Photos, stickers, voice notes, edits... get a short text-only reply (a photo's
   caption is still read, so warning signs in it are not missed).
 - The reply metadata (`meta`) is never sent. Sender ids are `tg-<chat id>`.
+- Every string read from an update (text, caption, button data, ids) is cleaned first
+  (core/text_clean.py: lone surrogates, NUL and other control characters, noncharacters), before
+  commands are recognised and before the dialogue sees it.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from bot.channels.common import (
 from bot.channels.deliveries import DeliveryLog
 from bot.channels.platform_api import PlatformApi
 from bot.channels.staff import DeliveryResult
+from core.text_clean import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -82,17 +86,21 @@ def parse_update(update: dict[str, Any], callbacks: dict[str, str]) -> Incoming 
         chat = _dict(_dict(query.get("message")).get("chat")).get("id") or _dict(query.get("from")).get("id")
         if chat is None:
             return None
-        data = str(query.get("data") or "")
-        return Incoming(str(chat), text=callbacks.get(data, data) or None, callback_id=str(query.get("id", "")))
+        data = clean_text(str(query.get("data") or ""))
+        return Incoming(
+            clean_text(str(chat)),
+            text=clean_text(callbacks.get(data, data))[:MAX_MESSAGE] or None,
+            callback_id=clean_text(str(query.get("id", ""))),
+        )
     edited = update.get("edited_message")
     if isinstance(edited, dict) and isinstance(edited.get("chat"), dict):
-        return Incoming(str(edited["chat"].get("id")), unreadable="edited messages")
+        return Incoming(clean_text(str(edited["chat"].get("id"))), unreadable="edited messages")
     message = update.get("message")
     if not isinstance(message, dict) or not isinstance(message.get("chat"), dict):
         return None  # channel posts, membership changes, polls answers...
     if message["chat"].get("type", "private") != "private":
         return None  # the assistant talks to patients one to one, never in groups
-    chat_id = str(message["chat"].get("id"))
+    chat_id = clean_text(str(message["chat"].get("id")))
     text = message.get("text")
     if isinstance(text, str):
         return Incoming(chat_id, text=patient_text(text))
@@ -106,8 +114,9 @@ def _dict(value: Any) -> dict[str, Any]:
 
 
 def patient_text(text: str) -> str:
-    """Typed text is never read as a Rasa intent command: `/start` is a greeting, other `/words` lose the slash."""
-    stripped = text.strip()
+    """Typed text, cleaned, is never read as a Rasa intent command: `/start` is a greeting, other
+    `/words` lose the slash."""
+    stripped = clean_text(text).strip()
     if stripped.split("@")[0] == "/start":
         return "Hello"
     return stripped.lstrip("/")[:MAX_MESSAGE]
@@ -185,7 +194,7 @@ class TelegramInput(InputChannel):
 
     # -- incoming ------------------------------------------------------------------------------
 
-    async def _handle(self, incoming: Incoming, update_id: int, on_new_message: OnNewMessage) -> None:
+    async def _handle(self, incoming: Incoming, update_id: int, on_new_message: OnNewMessage, agent: Any) -> None:
         sender = PREFIX + incoming.chat_id
         if incoming.callback_id:
             await self.api.post("answerCallbackQuery", {"callback_query_id": incoming.callback_id})
@@ -194,7 +203,9 @@ class TelegramInput(InputChannel):
         if not incoming.text:
             return
         await self.api.post("sendChatAction", {"chat_id": incoming.chat_id, "action": "typing"})
-        reply = await run_turn(on_new_message, incoming.text, sender, self.name(), message_id=f"tg-{update_id}")
+        reply = await run_turn(
+            on_new_message, incoming.text, sender, self.name(), message_id=f"tg-{update_id}", agent=agent
+        )
         await self.send(sender, for_messaging_app(reply))
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
@@ -212,7 +223,7 @@ class TelegramInput(InputChannel):
                 return json_error(403, "forbidden")
             try:
                 update = json.loads(request.body or b"")
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 return json_error(400, "the body must be a JSON Telegram Update")
             if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
                 return json_error(400, "not a Telegram Update (no update_id)")
@@ -223,7 +234,9 @@ class TelegramInput(InputChannel):
             if not self.deliveries.claim("telegram", str(update_id)):
                 log.info("Telegram update %s delivered again: ignored", update_id)
                 return response.json({"status": "duplicate"})
-            self.background.start(self._handle(incoming, update_id, on_new_message), f"telegram update {update_id}")
+            self.background.start(
+                self._handle(incoming, update_id, on_new_message, request.app.ctx.agent), f"telegram update {update_id}"
+            )
             return response.json({"status": "accepted"})
 
         return hook

@@ -2,7 +2,8 @@
 
     GET  widget.js            the widget (one <script> tag on the clinic's site, see widget/README.md)
     GET  demo                 a sample clinic page with the widget on it
-    GET  config               clinic name, privacy link, emergency number (what the consent notice shows)
+    GET  config               clinic name, privacy link, emergency number, phone, and the widget's fixed
+                              safety wording (`texts`, from actions/safety/texts.yml)
     POST webhook              {"session_id", "message", "consent": true, "after": <cursor>} -> the turn
     GET  history?session_id=&after=<cursor>   messages since the cursor (reload, staff replies)
 
@@ -11,6 +12,10 @@ The session id is a random secret the widget keeps in the browser; the conversat
 Replies carry text, buttons and, for styling only, the kinds `emergency` and `handoff`; the reply
 metadata itself never leaves the server. History is read from the tracker store, so it survives a
 reload, works across Rasa replicas, and includes staff replies.
+
+The patient's message is cleaned (core/text_clean.py: lone surrogates, which the widget can produce
+when it cuts text by UTF-16 units, NUL and other control characters) before the dialogue sees it,
+and history is cleaned on the way out, so a record stored before that still reads.
 """
 
 from __future__ import annotations
@@ -27,8 +32,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions.safety.texts import widget_texts
 from bot.channels.common import MAX_MESSAGE, OnNewMessage, clinic, json_error, run_turn
 from bot.channels.staff import DeliveryResult
+from core.text_clean import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +61,14 @@ def transcript(events: list[Any], after: int) -> list[dict[str, Any]]:
         if isinstance(event, UserUttered):
             turn = []
             if index >= after and event.text and not event.text.startswith("/"):
-                out.append({"id": index, "role": "user", "text": event.text})
+                out.append({"id": index, "role": "user", "text": clean_text(event.text)})
             elif index >= after and event.text:
-                out.append({"id": index, "role": "user", "text": _button_title(events[:index], event.text)})
+                out.append({"id": index, "role": "user", "text": clean_text(_button_title(events[:index], event.text))})
         elif isinstance(event, BotUttered):
             custom = (event.data or {}).get("custom")
             if isinstance(custom, dict) and "meta" in custom:
-                kind = (custom.get("meta") or {}).get("kind")
+                meta = custom.get("meta")
+                kind = meta.get("kind") if isinstance(meta, dict) else None
                 if kind in STYLED_KINDS:
                     for message in turn:
                         message["kind"] = kind
@@ -71,9 +79,9 @@ def transcript(events: list[Any], after: int) -> list[dict[str, Any]]:
             message = {
                 "id": index,
                 "role": "staff" if staff else "bot",
-                "text": event.text or "",
+                "text": clean_text(event.text or ""),
                 "buttons": [
-                    {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+                    {"title": clean_text(str(b.get("title", ""))), "payload": clean_text(str(b.get("payload", "")))}
                     for b in (event.data or {}).get("buttons") or []
                     if isinstance(b, dict)
                 ],
@@ -123,10 +131,13 @@ class WebChatInput(InputChannel):
             events = list(tracker.events)
             if any(isinstance(e, UserUttered) and e.input_channel not in (None, self.name()) for e in events):
                 return {"messages": [], "cursor": 0, "handoff": False}  # never another channel's conversation
+            handoff = bool(tracker.get_slot("handoff"))
             return {
                 "messages": transcript(events, after),
                 "cursor": len(events),
-                "handoff": bool(tracker.get_slot("handoff")),
+                "handoff": handoff,
+                # handed off because of warning signs: the widget says to call now, not "close this page"
+                "emergency": handoff and tracker.get_slot("handoff_reason") == "emergency",
             }
 
         @hook.route("/", methods=["GET"])
@@ -154,6 +165,7 @@ class WebChatInput(InputChannel):
                     "privacy_url": info.get("privacy_url", ""),
                     "emergency_number": info.get("emergency_number", ""),
                     "phone": info.get("phone", ""),
+                    "texts": widget_texts(),
                 }
             )
 
@@ -168,7 +180,7 @@ class WebChatInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             try:
                 body = json.loads(request.body or b"")
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 return json_error(
                     400, 'the body must be JSON: {"session_id": "...", "message": "...", "consent": true}'
                 )
@@ -185,10 +197,26 @@ class WebChatInput(InputChannel):
             if len(text) > MAX_MESSAGE:
                 return json_error(413, f"`message` is longer than {MAX_MESSAGE} characters")
             after = _cursor(body.get("after"))
-            reply = await run_turn(on_new_message, text, PREFIX + session_id, self.name(), {"consent": True})
-            result = await conversation(request, session_id, after)
-            if (reply.meta or {}).get("reason") == "channel_fallback":
-                # the dialogue failed, so the reply is not in the conversation: send it as it is
+            reply = await run_turn(
+                on_new_message,
+                clean_text(text),
+                PREFIX + session_id,
+                self.name(),
+                {"consent": True},
+                agent=request.app.ctx.agent,
+            )
+            try:
+                result = await conversation(request, session_id, after)
+            except Exception:  # the tracker store failed (logged and alerted there): the reply still goes out
+                log.exception("webchat: could not read the conversation of %s after its turn", PREFIX + session_id)
+                result = {
+                    "messages": [],
+                    "cursor": after,
+                    "handoff": reply.handoff,
+                    "emergency": reply.kind == "emergency",
+                }
+            if not reply.stored:
+                # the channel answered and could not store its reply: send it as it is
                 result["messages"] += [
                     {
                         "id": f"fallback-{result['cursor']}-{i}",

@@ -12,6 +12,9 @@
 - A staff reply more than 24 hours after the patient's last message is sent as the configured
   template, as WhatsApp requires. The reply metadata (`meta`) is never sent. Sender ids are
   `wa-<WhatsApp id>`.
+- Every string read from a message (text, caption, button ids and titles, ids) is cleaned first
+  (core/text_clean.py: lone surrogates, NUL and other control characters, noncharacters), before
+  commands are stripped and before the dialogue sees it.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from bot.channels.common import (
 from bot.channels.deliveries import DeliveryLog
 from bot.channels.platform_api import PlatformApi
 from bot.channels.staff import DeliveryResult
+from core.text_clean import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -96,24 +100,29 @@ def _list(value: Any) -> list[Any]:
 def parse_message(message: dict[str, Any]) -> Incoming | None:
     if not isinstance(message, dict) or not message.get("from") or not message.get("id"):
         return None
-    wa_id, wamid, kind = str(message["from"]), str(message["id"]), message.get("type")
+    wa_id, wamid, kind = clean_text(str(message["from"])), clean_text(str(message["id"])), message.get("type")
     if kind == "text":
-        body = str(_dict(message.get("text")).get("body") or "")
+        body = clean_text(str(_dict(message.get("text")).get("body") or ""))
         return Incoming(wa_id, wamid, text=body.strip().lstrip("/")[:MAX_MESSAGE] or None)
     if kind == "interactive":
         reply = _dict(message.get("interactive"))
         chosen = _dict(reply.get("button_reply") or reply.get("list_reply"))
-        return Incoming(wa_id, wamid, text=str(chosen.get("id") or chosen.get("title") or "") or None)
+        choice = clean_text(str(chosen.get("id") or chosen.get("title") or ""))
+        return Incoming(wa_id, wamid, text=choice[:MAX_MESSAGE] or None)
     if kind == "button":  # quick-reply button of a template
         button = _dict(message.get("button"))
-        return Incoming(wa_id, wamid, text=str(button.get("text") or button.get("payload") or "").lstrip("/") or None)
+        pressed = clean_text(str(button.get("text") or button.get("payload") or ""))
+        return Incoming(wa_id, wamid, text=pressed.strip().lstrip("/")[:MAX_MESSAGE] or None)
     if kind == "reaction":
         return None
     media = message.get(kind) if isinstance(kind, str) else None
     caption = media.get("caption") if isinstance(media, dict) else None
     what = UNREADABLE.get(str(kind), "this kind of message")
     return Incoming(
-        wa_id, wamid, text=caption.strip()[:MAX_MESSAGE] if isinstance(caption, str) else None, unreadable=what
+        wa_id,
+        wamid,
+        text=clean_text(caption).strip()[:MAX_MESSAGE] or None if isinstance(caption, str) else None,
+        unreadable=what,
     )
 
 
@@ -273,13 +282,15 @@ class WhatsAppInput(InputChannel):
 
     # -- incoming ------------------------------------------------------------------------------
 
-    async def _handle(self, incoming: Incoming, on_new_message: OnNewMessage) -> None:
+    async def _handle(self, incoming: Incoming, on_new_message: OnNewMessage, agent: Any) -> None:
         sender = PREFIX + incoming.wa_id
         if incoming.unreadable:
             await self.send(sender, [Outgoing(unreadable_text(incoming.unreadable))])
         if not incoming.text:
             return
-        reply = await run_turn(on_new_message, incoming.text, sender, self.name(), message_id=incoming.message_id)
+        reply = await run_turn(
+            on_new_message, incoming.text, sender, self.name(), message_id=incoming.message_id, agent=agent
+        )
         await self.send(sender, for_messaging_app(reply))
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
@@ -306,7 +317,7 @@ class WhatsAppInput(InputChannel):
                 return json_error(401, "invalid signature")
             try:
                 body = json.loads(raw)
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 return json_error(400, "the body must be JSON")
             if not isinstance(body, dict):
                 return json_error(400, "the body must be a JSON object")
@@ -315,7 +326,9 @@ class WhatsAppInput(InputChannel):
                 if not self.deliveries.claim("whatsapp", incoming.message_id):
                     log.info("WhatsApp message %s delivered again: ignored", incoming.message_id)
                     continue
-                self.background.start(self._handle(incoming, on_new_message), f"whatsapp {incoming.message_id}")
+                self.background.start(
+                    self._handle(incoming, on_new_message, request.app.ctx.agent), f"whatsapp {incoming.message_id}"
+                )
                 accepted += 1
             return response.json({"status": "ok", "accepted": accepted})
 

@@ -5,6 +5,7 @@ layer makes the dialogue itself (rules, stories, tracker) record the emergency c
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -18,6 +19,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from actions.safety.warning_signs import detect_warning_signs
 
 WARNING_INTENT = "warning_signs"
+log = logging.getLogger(__name__)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -38,7 +40,17 @@ class WarningSignOverride(GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text: str | None = message.get(TEXT)
-            if not text or not detect_warning_signs(text):
+            try:
+                found = bool(text) and bool(detect_warning_signs(text or ""))
+            except Exception:
+                # Fail closed, but in the one place that can act on it: the action server's safety
+                # gate runs the same detector, sees it raise and hands off with a staff alert (and the
+                # channel fallback does the same when the action server is down). Crashing the NLU
+                # here would only lose the turn.
+                log.exception("warning-sign detector raised in the NLU pipeline")
+                message.set("safety_check_failed", True, add_to_output=True)
+                continue
+            if not found:
                 continue
             previous = message.get(INTENT) or {}
             message.set(INTENT, {"name": WARNING_INTENT, "confidence": 1.0}, add_to_output=True)

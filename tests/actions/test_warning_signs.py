@@ -249,6 +249,7 @@ KB_EMERGENCY_VARIANTS = {
     "lips swelling after meso",
     "redness spreading and fever after injections",
     "skin going pale or grey after mesothrapy",
+    "hives after the injections",
 }
 
 

@@ -13,7 +13,12 @@ def test_sqlite_by_default(tmp_path):
     settings = Settings(rasa_run_dir=tmp_path, tracker_db_url=f"sqlite:///{tmp_path / 'db' / 't.db'}")
     out = rasa_config.write(settings)
     endpoints = yaml.safe_load((out / "endpoints.yml").read_text())
-    assert endpoints["tracker_store"] == {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "db" / "t.db")}
+    assert endpoints["tracker_store"] == {
+        "type": "bot.tracker_store.FailClosedSQLTrackerStore",  # never a silent switch to memory
+        "dialect": "sqlite",
+        "db": str(tmp_path / "db" / "t.db"),
+        "start_timeout": 60.0,
+    }
     assert endpoints["action_endpoint"]["url"] == settings.action_server_url
     assert "lock_store" not in endpoints
     credentials = yaml.safe_load((out / "credentials.yml").read_text())
@@ -67,13 +72,14 @@ def test_postgres_and_redis_for_production_like_runs(tmp_path):
     )
     endpoints = rasa_config.endpoints(settings)
     assert endpoints["tracker_store"] == {
-        "type": "SQL",
+        "type": "bot.tracker_store.FailClosedSQLTrackerStore",
         "dialect": "postgresql",
         "url": "db.internal",
         "port": 5433,
         "db": "conversations",
         "username": "meso",
         "password": "s@cret",
+        "start_timeout": 60.0,
     }
     assert endpoints["lock_store"] == {"type": "redis", "url": "cache", "port": 6380, "db": 2}
 

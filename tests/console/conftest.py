@@ -1,11 +1,15 @@
-"""Console API tests on a real database: SQLite always, and the local PostgreSQL (which must be
-reachable: on CI these run, they do not skip)."""
+"""Console API tests on a real database: SQLite always, and the local PostgreSQL. The PostgreSQL
+cases are marked `postgres` (tests/conftest.py): without a reachable PostgreSQL they skip, saying
+why, unless MESO_REQUIRE_POSTGRES=1 (CI sets it), when they fail."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,7 +19,9 @@ from console.app import create_app
 from core.settings import Settings
 
 PG = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-tA", "-d", "postgres", "-c"]
+PG_URL = "postgresql://postgres@127.0.0.1:5432/"
 PASSWORD = "a long enough passphrase"
+STAFF = (("ada", "admin"), ("rita", "reviewer"), ("cleo", "clinician"))
 
 
 def psql(sql: str) -> None:
@@ -36,20 +42,54 @@ def cheap_password_hashing():
     security._hasher = real
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'console.db'}"
-        return
-    name = f"meso_console_{uuid.uuid4().hex[:8]}"
-    try:
-        psql(f"create database {name}")
-    except (OSError, subprocess.CalledProcessError) as exc:
-        pytest.fail(f"the local PostgreSQL (127.0.0.1:5432, user postgres) is needed: {exc}")
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+def _prepare(url: str) -> None:
+    """The console's tables (the migrations, as create_app runs them) and the three staff accounts
+    (as `python -m console create-user` makes them); then every connection to it closed."""
     from console.db import session_factory
 
-    session_factory(f"postgresql://postgres@127.0.0.1:5432/{name}").kw["bind"].dispose()
+    for username, role in STAFF:
+        create_user(url, username, PASSWORD, role)
+    session_factory(url).kw["bind"].dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory, cheap_password_hashing) -> Path:
+    """A migrated SQLite database with the staff accounts, made once and copied for each test:
+    running the migrations and making the accounts for every test is most of their time."""
+    path = tmp_path_factory.mktemp("template") / "console.db"
+    _prepare(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(cheap_password_hashing) -> Iterator[str]:
+    """The same as a PostgreSQL database, the template each test's database is created from."""
+    name = f"meso_console_template_{uuid.uuid4().hex[:8]}"
+    psql(f"create database {name}")
+    try:
+        _prepare(PG_URL + name)
+        yield name
+    finally:
+        psql(f"drop database if exists {name} with (force)")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> Iterator[str]:
+    """A database of the test's own, migrated, with the staff accounts of STAFF."""
+    if request.param == "sqlite":
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), tmp_path / "console.db")
+        yield f"sqlite:///{tmp_path / 'console.db'}"
+        return
+    template = request.getfixturevalue("postgres_template")
+    name = f"meso_console_{uuid.uuid4().hex[:8]}"
+    try:
+        psql(f"create database {name} template {template}")
+    except (OSError, subprocess.CalledProcessError) as exc:  # reachable (checked before setup), yet refused
+        pytest.fail(f"could not create a database in the local PostgreSQL (127.0.0.1:5432, user postgres): {exc}")
+    yield PG_URL + name
+    from console.db import session_factory
+
+    session_factory(PG_URL + name).kw["bind"].dispose()
     psql(f"drop database if exists {name} with (force)")
 
 
@@ -72,10 +112,7 @@ class Console:
 def console(db_url, tmp_path) -> Console:
     # the console's tables beside Rasa's events table, in the same database
     settings = Settings(console_db_url=db_url, tracker_db_url=db_url, alerts_file=tmp_path / "alerts.jsonl")
-    app = create_app(settings)
-    for username, role in (("ada", "admin"), ("rita", "reviewer"), ("cleo", "clinician")):
-        create_user(db_url, username, PASSWORD, role)
-    return Console(TestClient(app), settings)
+    return Console(TestClient(create_app(settings)), settings)
 
 
 class Tracker:

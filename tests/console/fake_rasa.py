@@ -38,7 +38,7 @@ class FakeRasa:
                 url = urlparse(self.path)
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
                 fake.received.append(Received(url.path, parse_qs(url.query), dict(self.headers), body))
-                status, answer = 200, {}
+                status, answer = 200, dict[str, Any]()
                 if url.path == "/webhooks/staff/reply":
                     status, answer = fake.answer
                     if status == 200:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from actions.alerts import StaffAlerts, locked
 from console.__main__ import main
 from console.tracker_store import tracker_engine
+from core.alerts import StaffAlerts, locked
 from tests.console.conftest import listed
 
 CONSOLE_TABLES = ("console_conversations", "console_reviews", "console_tags", "console_notes")

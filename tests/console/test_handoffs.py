@@ -11,6 +11,12 @@ from tests.console.fake_rasa import FakeRasa
 TOKEN = "console-test-token-0123456789"
 
 
+def _store_slots(tracker, sender: str, events: list[dict]) -> None:
+    for e in events:
+        if e["event"] == "slot":
+            tracker.add(sender, "slot", name=e["name"], value=e["value"])
+
+
 @pytest.fixture()
 def rasa(console, tracker):
     """A fake Rasa behind the console: a reply is stored as Rasa would store it, a hand-back's slot
@@ -19,9 +25,7 @@ def rasa(console, tracker):
         on_reply=lambda body: tracker.add(
             body["sender_id"], "bot", text=body["text"], metadata={"staff_reply": True, "author": body["author"]}
         ),
-        on_events=lambda sender, events: [
-            tracker.add(sender, "slot", name=e["name"], value=e["value"]) for e in events if e["event"] == "slot"
-        ],
+        on_events=lambda sender, events: _store_slots(tracker, sender, events),
     )
     url = fake.start()
     settings = console.settings.model_copy(update={"rasa_url": url, "rasa_token": TOKEN})

@@ -56,7 +56,7 @@ def test_every_api_route_answers_401_without_a_login(console):
     forged = TestClient(console.client.app, cookies={"meso_console": "not-a-session-token"})
     for method, path in routes:
         for client in (anonymous, forged):
-            for body in ({}, None):
+            for body in (dict[str, str](), None):
                 response = client.request(method, path, json=body)
                 assert response.status_code == 401, (method, path, body, response.status_code, response.text)
                 assert response.json()["detail"], (method, path)
@@ -148,7 +148,7 @@ as_admin = (
 # Generated path parameters almost never name a seeded conversation or account, so most requests
 # would stop at a 404: half of them get a known one instead, to reach the code behind it. Erasure
 # only ever erases its own conversation, leaving the others to the operations that run after it.
-KNOWN = {
+KNOWN: dict[str, list[object]] = {
     "sender_id": ["tg-1001", "web-aaaaaaaaaaaaaaaa", "wa-4477", "rest-1"],
     "user_id": [1, 2, 3],  # 1 is the admin herself: Admin.fresh() repairs what a request does to her
 }
@@ -263,7 +263,8 @@ def checks_for(case, response) -> list:
     return CHECKS
 
 
-@as_admin.parametrize()  # about 20 s for 24 operations: not marked slow
+@pytest.mark.slow  # about 20 s for 24 operations: `make test` runs it, `make test-fast` does not
+@as_admin.parametrize()
 @HYPOTHESIS
 def test_generated_requests_as_admin_get_no_5xx_and_match_the_schema(case, session, admin):
     admin = admin.fresh()

@@ -8,7 +8,6 @@ import json
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import time
@@ -21,9 +20,12 @@ from typing import Any
 import pytest
 
 from core.settings import PROJECT_ROOT
+from scripts.benchlib import free_port, stop_group, wait_port_free
 from tests.e2e.fake_platforms import FakePlatforms
 
 MODEL = PROJECT_ROOT / "var" / "rasa" / "models" / "meso.tar.gz"
+READY_SECONDS = 420.0
+"""How long scripts/run.sh may take to say it is ready (loading the Rasa model takes minutes on a busy machine)."""
 TOKEN = "e2e-test-token-0123456789abcdef"
 TELEGRAM_TOKEN = "123456789:AAE2e-test-bot-token"
 TELEGRAM_SECRET = "e2e-telegram-secret_0123456789"
@@ -31,12 +33,6 @@ WHATSAPP_APP_SECRET = "e2e-whatsapp-app-secret"
 WHATSAPP_VERIFY_TOKEN = "e2e-verify-token"
 WHATSAPP_PHONE_ID = "106540352242922"
 WHATSAPP_TEMPLATE = "staff_reply_followup"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -149,7 +145,7 @@ def start_assistant(tmp: Path, **overrides: str):
         text=True,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 240
+    deadline = time.monotonic() + READY_SECONDS
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"scripts/run.sh exited with {proc.returncode}:\n{log.read_text()}")
@@ -158,7 +154,7 @@ def start_assistant(tmp: Path, **overrides: str):
         time.sleep(0.5)
     else:
         os.killpg(proc.pid, signal.SIGKILL)
-        pytest.fail(f"the assistant did not become ready in 240 s:\n{log.read_text()}")
+        pytest.fail(f"the assistant did not become ready in {READY_SECONDS:.0f} s:\n{log.read_text()}")
     yield Assistant(
         url=f"http://127.0.0.1:{rasa_port}",
         action_url=f"http://127.0.0.1:{action_port}",
@@ -170,27 +166,11 @@ def start_assistant(tmp: Path, **overrides: str):
         env=env,
     )
     # Ctrl-C (SIGINT to the process group, as a terminal sends it) stops every server cleanly.
-    clean = True
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            clean = False
-            os.killpg(proc.pid, signal.SIGKILL)
+    clean = stop_group(proc, signal.SIGINT, timeout=30)
     fh.close()
-    ports_free = all(_port_free(p) for p in (rasa_port, action_port, console_port))
+    ports_free = all(wait_port_free(p) for p in (rasa_port, action_port, console_port))
     if not (clean and ports_free and re.search(r"\[run\]\S* stopped", log.read_text())):
         pytest.fail(f"Ctrl-C did not stop the assistant cleanly (ports free: {ports_free}):\n{log.read_text()[-3000:]}")
-
-
-def _port_free(port: int) -> bool:
-    for _ in range(50):
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) != 0:
-                return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.fixture(scope="session")

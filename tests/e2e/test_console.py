@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Dialog, Locator, Page, expect
 
 from core.settings import PROJECT_ROOT
 from knowledge.render import DISCLAIMER
@@ -102,7 +102,12 @@ def open_window(browser: Browser, width: int = 1280, height: int = 900) -> Windo
     page = context.new_page()
     window = Window(context, page)
     page.on("pageerror", lambda exc: window.errors.append(str(exc)))
-    page.on("dialog", lambda d: (window.errors.append(f"{d.type}: {d.message}"), d.dismiss()))
+
+    def on_dialog(dialog: Dialog) -> None:
+        window.errors.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     return window
 
 

@@ -255,6 +255,8 @@ def test_warning_signs_in_a_photo_caption_get_urgent_care_at_once(assistant, pla
     urgent = text_of(replies)
     assert "🚨" in urgent
     assert "112" in urgent  # the configured emergency number (clinic.yml)
+    assert "contact you" in urgent  # the clinic can write to a Telegram patient
+    assert "tel:" not in urgent and not any("parse_mode" in c.body for c in replies)  # plain text, no link markup
     assert_no_meta_left(platforms)
 
 

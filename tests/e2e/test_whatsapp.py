@@ -275,6 +275,8 @@ def test_emergency_reply_is_marked_and_carries_the_emergency_number(assistant, p
     replies = patient.send(patient.text("after the injections my face is swelling fast and my throat feels tight"))
     text = text_of(replies)
     assert "🚨" in text and "112" in text
+    assert "contact you" in text  # the clinic can write to a WhatsApp patient
+    assert "tel:" not in text and "<a" not in text  # plain text, no link markup
     assert_no_meta_left(platforms)
 
 

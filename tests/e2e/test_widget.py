@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, Route, expect
+from playwright.sync_api import Browser, Locator, Page, Request, Route, expect
 
 from core.settings import PROJECT_ROOT
 from knowledge.render import DISCLAIMER
@@ -26,6 +26,9 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "widget"
 TURN = 30_000  # ms: one message through the real dialogue, with room for a slow machine
 LAUNCHER = "Questions? Chat with us"
 HANDOFF_STATE = "A clinician will reply here."
+EMERGENCY_TEL = "tel:112"  # from clinic.yml's example numbers: the leading number, digits and + only
+PHONE_TEL = "tel:+910000000000"
+CLOSE_THIS_PAGE = re.compile("close this page", re.IGNORECASE)
 
 # What a patient might type (our own wording, not from the evaluation set)
 GENERAL_QUESTION = "Do the needle pricks hurt a lot?"
@@ -181,9 +184,13 @@ def low_contrast(page: Page, selectors: list[str]) -> list[dict[str, Any]]:
 def test_patient_conversation_from_consent_to_emergency(page: Page, assistant):
     config = server_config(assistant)
     urls: list[str] = []
-    posts: list[dict[str, Any]] = []
+    posts: list[Any] = []
     page.on("request", lambda r: urls.append(r.url))
-    page.on("request", lambda r: posts.append(r.post_data_json) if r.method == "POST" else None)
+    def remember_post(request: Request) -> None:
+        if request.method == "POST":
+            posts.append(request.post_data_json)
+
+    page.on("request", remember_post)
 
     # Before agreeing: a privacy notice, no message box, nothing sent or stored.
     page.goto(demo_url(assistant))
@@ -277,12 +284,65 @@ def test_patient_conversation_from_consent_to_emergency(page: Page, assistant):
     )
     red, green, blue = (int(v) for v in style["color"][4:-1].split(",")[:3])
     assert style["width"] >= 3 and red > 150 and green < 60 and blue < 60, style
+    # The banner no longer says the patient can close the page: it says to call now.
+    banner = page.locator(".handoff-banner")
+    expect(banner).to_contain_text(config["texts"]["emergency_title"])
+    expect(dialog(page)).not_to_contain_text(CLOSE_THIS_PAGE)
     shot(page, "07-emergency")
 
     # Every message went out with the patient's consent; the internal reply metadata never arrived.
     assert posts and all(p["consent"] is True and p["session_id"] == session_id for p in posts)
     assert "passage_ids" not in dialog(page).inner_text()
     assert not low_contrast(page, TEXT_SELECTORS)
+
+
+def test_emergency_says_call_now_with_tel_links(page: Page, assistant):
+    """Warning signs in the web chat: the reply, the banner and every later reply say to call now, the
+    emergency number and the clinic's phone are tel: links, and nothing says the page can be closed."""
+    config = server_config(assistant)
+    texts = config["texts"]  # the widget's fixed wording comes from the server (actions/safety/texts.yml)
+    assert config["emergency_number"].startswith("112 ") and config["phone"].startswith("+91 00000 00000 ")
+    page.goto(demo_url(assistant))
+    launcher(page).click()
+
+    # The consent notice's urgent note is the server's wording, the number a tel: link.
+    note = page.locator(".consent .urgent-note")
+    expect(note).to_have_text(texts["urgent_note"].replace("{emergency_number}", config["emergency_number"]))
+    expect(note.get_by_role("link", name=config["emergency_number"])).to_have_attribute("href", EMERGENCY_TEL)
+    expect(page.locator(".subtitle")).to_have_text(texts["subtitle"])
+    page.get_by_role("button", name="I agree, start the chat").click()
+
+    ask(page, WARNING_SIGNS)
+    alert = page.get_by_role("alert")
+    expect(alert).to_have_count(1)
+    expect(alert.get_by_role("link", name=config["emergency_number"])).to_have_attribute("href", EMERGENCY_TEL)
+    expect(alert.get_by_role("link", name=config["phone"])).to_have_attribute("href", PHONE_TEL)
+    expect(alert).not_to_contain_text("contact you")  # the clinic has no way to reach a web chat patient
+    banner = page.get_by_role("status").filter(has_text=texts["emergency_title"])
+    expect(banner).to_be_visible()
+    expect(banner.get_by_role("link", name=config["emergency_number"])).to_have_attribute("href", EMERGENCY_TEL)
+    expect(dialog(page)).not_to_contain_text(CLOSE_THIS_PAGE)
+    expect(dialog(page)).not_to_contain_text(HANDOFF_STATE)
+    shot(page, "15-emergency-call-now")
+
+    # The next message gets the call-now line again, never only "a person will reply".
+    call_now = texts["emergency_body"].split("{emergency_number}")[0] + config["emergency_number"]
+    hold = ask(page, "ok, what happens now?")
+    expect(hold).to_contain_text(call_now)
+    expect(hold.get_by_role("link", name=config["emergency_number"])).to_have_attribute("href", EMERGENCY_TEL)
+    expect(hold).to_contain_text(DISCLAIMER)
+    expect(dialog(page)).not_to_contain_text(CLOSE_THIS_PAGE)
+    shot(page, "16-after-emergency")
+
+    # After a reload the banner still says to call now.
+    page.reload()
+    expect(dialog(page)).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text=texts["emergency_title"])).to_be_visible()
+    expect(page.get_by_role("alert").get_by_role("link", name=config["emergency_number"])).to_have_attribute(
+        "href", EMERGENCY_TEL
+    )
+    expect(dialog(page)).not_to_contain_text(CLOSE_THIS_PAGE)
+    assert not low_contrast(page, [".handoff-banner strong", ".handoff-banner span", ".kind-emergency p", ".msg.bot p"])
 
 
 def test_keyboard_only(page: Page, assistant):

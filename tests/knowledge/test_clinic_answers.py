@@ -20,7 +20,7 @@ PASSAGES = {p.id: p for p in load_passages(Settings().passages_dir)}
 def test_example_clinic_is_clearly_fake() -> None:
     clinic = load_clinic(PROJECT_ROOT / "clinic.yml")
     assert clinic.is_example
-    assert "example" in clinic.booking_url.host and "example" in clinic.privacy_url.host
+    assert "example" in str(clinic.booking_url.host) and "example" in str(clinic.privacy_url.host)
 
 
 def test_cost_answer_uses_configured_prices() -> None:

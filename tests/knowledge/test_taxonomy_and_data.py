@@ -43,6 +43,17 @@ def test_every_topic_has_a_general_first_passage() -> None:
         assert f"{topic}-01" in ids
 
 
+def test_follow_up_fields_of_the_taxonomy_name_real_tags() -> None:
+    """`subject:` in topics.yml is the tag a follow-up looks for among passages ("how many sessions
+    for that?" after pigmentation), so a subject no passage carries would quietly do nothing."""
+    topics = load_topics(SETTINGS.topics_file)
+    tags = {tag for p in load_passages(SETTINGS.passages_dir) for tag in p.tags}
+    subjects = {t.subject for t in topics.values() if t.subject}
+    assert subjects and subjects <= tags, subjects - tags
+    comparisons = [t.id for t in topics.values() if t.comparison]
+    assert "compare_botox" in comparisons and "pain" not in comparisons
+
+
 def _stated_as_fact(text: str, claim: str) -> bool:
     """The claim appears without being negated ("not guaranteed") or attributed ("some clinics claim")."""
     start = text.find(claim)

@@ -12,7 +12,7 @@ def test_missing_python_310_is_a_clear_error(tmp_path):
     (tmp_path / "scripts").mkdir()
     (tmp_path / "requirements").mkdir()
     shutil.copy(PROJECT_ROOT / "scripts" / "setup-env.sh", tmp_path / "scripts" / "setup-env.sh")
-    shutil.copy(PROJECT_ROOT / "requirements" / "rasa.txt", tmp_path / "requirements" / "rasa.txt")
+    shutil.copy(PROJECT_ROOT / "requirements" / "rasa.lock", tmp_path / "requirements" / "rasa.lock")
     bin_dir = tmp_path / "bin"  # a PATH with the basic tools but no Python at all
     bin_dir.mkdir()
     for tool in ("cat", "sha256sum", "cut", "dirname", "printf", "grep"):

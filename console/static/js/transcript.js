@@ -148,6 +148,7 @@ function metaEl(meta) {
     item("Confidence", percent(meta.confidence)),
     item("Disclaimer", meta.disclaimer ? "shown" : "not shown"),
     meta.reason ? item("Reason", String(meta.reason)) : null,
+    Array.isArray(meta.rules) && meta.rules.length ? item("Safety rules", meta.rules.map(String).join(", ")) : null,
   );
 }
 

@@ -1,0 +1,135 @@
+"""Routing decisions for the action server, separate from the order of checks in `respond.py`:
+the routes, the thresholds (one policy object) and the word checks that confirm or correct what the
+NLU asked for. A trained classifier alone must not turn "can I take painkillers before my
+appointment?" into a booking, so each route the NLU picks is checked against the words.
+
+Pure functions over strings; no Rasa, no retrieval.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Route(str, Enum):
+    """What the NLU asked for (through Rasa's rules: one action per route), and the two mixed
+    routes `reconcile` may add when the words point elsewhere."""
+
+    ANSWER = "answer"
+    EMERGENCY = "emergency"
+    MEDICAL = "medical"
+    HUMAN = "human"
+    SMALLTALK = "smalltalk"
+    CLINIC_INFO = "clinic_info"
+    BOOKING = "booking"
+    OUT_OF_SCOPE = "out_of_scope"
+    YES_NO = "yes_no"
+    CLINIC_INFO_OR_ANSWER = "clinic_info_or_answer"
+    """Clinic wording in a question the NLU took for the FAQ: retrieval decides."""
+    BOOKING_OR_ANSWER = "booking_or_answer"
+
+
+@dataclass(frozen=True)
+class RoutingPolicy:
+    """Every threshold the routing uses, in one place."""
+
+    nlu_medical_min: float = 0.6
+    """The NLU's personal_medical intent hands off on its own at or above this confidence."""
+    nlu_out_of_scope_min: float = 0.7
+    """The NLU's out_of_scope intent overrides retrieval at or above this confidence ..."""
+    out_of_scope_override: float = 0.85
+    """... unless retrieval is at least this sure."""
+    answer_when_close_dense: float = 0.9
+    answer_when_close_confidence: float = 0.5
+    """Retrieval says "unsure" when the top two topics score nearly the same; if the best passage is
+    still a near-paraphrase (dense similarity) and the confidence is fair, answering it serves the
+    patient better than a clarifying question."""
+    real_question_min_words: int = 3
+    real_question_min_confidence: float = 0.5
+    """A "yes" or a greeting that carries a real question ("hi, does it hurt?") is answered when it
+    has at least this many words and retrieval is this sure."""
+    hold_notice_every: int = 5
+    """While handed off, the full 'a person will reply' notice is repeated on the first and every
+    fifth message; the others get a one-line reminder."""
+
+
+POLICY = RoutingPolicy()
+
+GENERAL_INFO_WITH_HANDOFF = frozenset({"pregnancy", "medicine", "condition", "treatment_choice"})
+"""Handoff reasons where the general passage on the subject is shown beside the handoff notice ..."""
+GENERAL_INFO_TOPICS = frozenset({"contraindications", "preparation", "candidates", "practitioner"})
+"""... taken from one of these topics only."""
+
+_BOT_CHALLENGE = re.compile(
+    r"\b(are (you|u)|r u|am i (talking|chatting|speaking|writing)|is (this|that|it)|who am i (talking|chatting))\b"
+    r"[^.?!]{0,30}\b(bot|chat ?bot|robot|machine|ai|automated|computer|real|human|person|insaan)\b",
+    re.IGNORECASE,
+)
+_WANTS_PERSON = re.compile(
+    r"\b(talk|speak|connect|transfer|call|put me through|want|need|get me)\b[^.?!]{0,25}\b(human|person|doctor|"
+    r"clinician|nurse|someone|staff|agent)\b",
+    re.IGNORECASE,
+)
+_PERSON_WORDS = re.compile(
+    r"\b(human|person|people|doctor|dr|clinician|nurse|staff|someone|somebody|anyone|agent|receptionist|team|"
+    r"call me|call back|callback|talk|speak|chat with|insaan|baat|real)\b",
+    re.IGNORECASE,
+)
+_BOOKING = re.compile(
+    r"\b(book|booking|reserve|schedule|reschedule|fix|cancel|postpone|prepone)\b[^.?!]{0,40}"
+    r"\b(appointment|session|slot|consultation|visit|meso|treatment)"
+    r"|\b(appointment|slot|booking)\b[^.?!]{0,20}\b(chahiye|available|free|kab|possible|please|link)\b"
+    r"|^\W*(book|booking|appointment)\W*(please|now)?\W*$"
+    r"|\b(can|could|may) i (come|visit|get an? (appointment|slot|consultation))\b"
+    r"|\bbook (me|us|an?|my|in)\b"
+    r"|\b(want|need|like|get|take)\b[^.?!]{0,20}\b(an? appointment|a consultation|a slot)\b",
+    re.IGNORECASE,
+)
+_CLINIC_INFO = re.compile(
+    r"\b(where (are|is) (you|u|your|the clinic)|located|address|directions?|parking|opening (hours|times?)|"
+    r"(open|close|closed)\b[^.?!]{0,15}\b(today|tomorrow|sunday|saturday|weekend|now|on)|when (are|do) (you|u) "
+    r"(open|close)|timings?|working hours|phone number|contact (number|details)|whatsapp number|email|"
+    r"kahan hai|kitne baje)",
+    re.IGNORECASE,
+)
+_CLINIC_FACTS = {
+    "hours": re.compile(
+        r"\b(open|opening|hours?|timings?|time|close[sd]?|closing|sunday|saturday|today|baje|khul\w*)\b", re.I
+    ),
+    "address": re.compile(
+        r"\b(where|address|located|location|directions?|reach|map|kahan|kaha|parking|find you)\b", re.I
+    ),
+    "contact": re.compile(r"\b(phone|call|number|email|e-mail|contact|whatsapp|reach you)\b", re.I),
+}
+
+
+def is_bot_challenge(text: str) -> bool:
+    """ "Are you a bot?" (but not "I want to talk to a real person")."""
+    return _BOT_CHALLENGE.search(text) is not None and _WANTS_PERSON.search(text) is None
+
+
+def asks_for_person(text: str) -> bool:
+    """Words that really ask for a person (or a button payload), confirming the NLU's request_human."""
+    return _PERSON_WORDS.search(text) is not None or text.lstrip().startswith("/")
+
+
+def reconcile(route: Route, text: str, has_topic: bool) -> Route:
+    """The NLU's route checked against the words."""
+    if route is Route.BOOKING and not _BOOKING.search(text):
+        return Route.ANSWER
+    if route is Route.CLINIC_INFO and not _CLINIC_INFO.search(text):
+        return Route.ANSWER
+    if route is Route.ANSWER and not has_topic:
+        if _CLINIC_INFO.search(text):
+            return Route.CLINIC_INFO_OR_ANSWER
+        if _BOOKING.search(text):
+            return Route.BOOKING_OR_ANSWER
+    return route
+
+
+def clinic_facts_asked(text: str) -> frozenset[str]:
+    """Which clinic facts a message asks for ("hours", "address", "contact"); all of them if unclear."""
+    wants = frozenset(name for name, rx in _CLINIC_FACTS.items() if rx.search(text))
+    return wants or frozenset(_CLINIC_FACTS)

@@ -1,0 +1,1 @@
+"""Developer scripts; a package so that tests and the benchmarks import scripts.benchlib alike."""

@@ -1,0 +1,71 @@
+"""The reviewed catalogue is what the detector does: every rule's must-detect examples fire that
+rule, every must-not-detect example fires nothing, and the red-flag corpus's training split is
+fully caught by the rules alone (the held-out split is measured, not tuned, in docs/safety)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from actions.safety import catalogue
+from actions.safety.lint import lint_catalogue
+from actions.safety.warning_signs import SIGN_IDS, detect_warning_signs
+
+CAT = catalogue.load("warning_signs")
+CORPUS = Path(__file__).resolve().parents[2] / "actions" / "safety" / "corpus"
+EXAMPLES = [(rule.id, text) for rule in CAT.rules.values() for text in rule.must_detect]
+COUNTER_EXAMPLES = [(rule.id, text) for rule in CAT.rules.values() for text in rule.must_not_detect]
+
+
+def test_the_catalogue_defines_every_sign_with_review_metadata() -> None:
+    assert tuple(CAT.rules) == SIGN_IDS
+    for rule in CAT.rules.values():
+        assert rule.label and rule.clinical_note and rule.reviewed.by and rule.reviewed.on, rule.id
+
+
+@pytest.mark.parametrize(("rule_id", "text"), EXAMPLES, ids=lambda v: str(v)[:40])
+def test_must_detect(rule_id: str, text: str) -> None:
+    assert rule_id in {s.id for s in detect_warning_signs(text)}
+
+
+@pytest.mark.parametrize(("rule_id", "text"), COUNTER_EXAMPLES, ids=lambda v: str(v)[:40])
+def test_must_not_detect(rule_id: str, text: str) -> None:
+    assert detect_warning_signs(text) == ()
+
+
+def test_the_lint_passes_and_would_catch_a_broken_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert [
+        i
+        for i in lint_catalogue("warning_signs", lambda t: {s.id for s in detect_warning_signs(t)})
+        if i.level == "error"
+    ] == []
+    broken = [i for i in lint_catalogue("warning_signs", lambda t: set()) if i.level == "error"]
+    assert len(broken) >= len(EXAMPLES)
+
+
+def test_an_unknown_term_in_a_pattern_is_refused_at_load(tmp_path: Path) -> None:
+    (tmp_path / "bad.yml").write_text(
+        "kind: x\nterms: {}\nrules:\n  - id: r\n    patterns: ['{no_such_term}']\n", encoding="utf-8"
+    )
+    with pytest.raises(catalogue.CatalogueError, match="unknown term"):
+        catalogue.load("bad", tmp_path)
+
+
+def _split(split: str, label: str) -> list[dict[str, str]]:
+    rows = []
+    for path in sorted((CORPUS / split).glob("*.jsonl")):
+        rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r for r in rows if r["label"] == label]
+
+
+def test_every_training_emergency_is_caught_by_the_rules() -> None:
+    missed = [r["id"] for r in _split("train", "emergency") if not detect_warning_signs(r["text"])]
+    assert not missed, missed
+
+
+def test_false_alarms_on_the_training_general_messages_stay_under_two_percent() -> None:
+    general = _split("train", "general")
+    alarms = [r["id"] for r in general if detect_warning_signs(r["text"])]
+    assert len(alarms) <= 0.02 * len(general), alarms
