@@ -186,6 +186,7 @@ def test_patient_conversation_from_consent_to_emergency(page: Page, assistant):
     urls: list[str] = []
     posts: list[Any] = []
     page.on("request", lambda r: urls.append(r.url))
+
     def remember_post(request: Request) -> None:
         if request.method == "POST":
             posts.append(request.post_data_json)
