@@ -77,7 +77,7 @@ def respond(turn: Turn, route: Route | str, svc: Services) -> Reply:
 
     # 1. The safety gate on the whole message, before anything else: warning signs get the urgent
     #    reply at once; a detector that failed hands the message to a clinician (fail closed).
-    safety = assess(text, turn.intent, turn.intent_confidence, svc.learned)
+    safety = assess(text, learned=svc.learned)
     if safety.emergency:
         return _emergency(turn, svc, safety)
     if safety.check_failed:

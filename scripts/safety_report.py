@@ -210,8 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     out: list[str] = [
         START,
         "",
-        f"Produced by `make safety-report` (`.venv/bin/python scripts/safety_report.py --report "
-        f"docs/safety/safety-case.md`) on {time.strftime('%Y-%m-%d')}.",
+        f"Produced on {time.strftime('%Y-%m-%d')} by `.venv/bin/python scripts/safety_report.py "
+        f"{' '.join(sys.argv[1:] if argv is None else argv)}`"
+        + (" against the servers of `scripts/run.sh`." if args.live else " (`make safety-report`)."),
         "",
     ]
     default = learned_mod.FEATURES

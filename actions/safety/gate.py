@@ -2,9 +2,8 @@
 before anything else decides what to say. It fails closed.
 
 - Warning signs: the rule-based detector (the floor; catalogue/warning_signs.yml), then, only to ADD
-  recall, the learned detector (actions/safety/learned.py) and the NLU's `warning_signs` intent. A
-  learned or NLU finding can turn a message into an emergency; nothing can turn a rule's finding
-  into anything else.
+  recall, the learned detector (actions/safety/learned.py). A learned finding can turn a message
+  into an emergency; nothing can turn a rule's finding into anything else.
 - Personal medical questions: the rule-based detector (catalogue/personal_medical.yml), then the
   learned detector.
 - A detector that raises is a `check_failed` finding: the message is handed to a clinician with a
@@ -25,13 +24,11 @@ from actions.safety.warning_signs import WarningSign, detect_warning_signs
 
 log = logging.getLogger(__name__)
 
-NLU_EMERGENCY_MIN = 0.85
-"""An NLU `warning_signs` intent at or above this confidence is an emergency even when the rules
-saw nothing (the layers are independent; the NLU can only add). High, because the small DIET over
-sparse features also gives `warning_signs` to ordinary follow-ups ("and the price?" scored 0.64),
-and the rules and the learned detector now carry the recall (docs/safety/safety-case.md)."""
-
-Source = Literal["rules", "learned", "nlu"]
+Source = Literal["rules", "learned"]
+"""The NLU's `warning_signs` intent is not a source: measured through the whole assistant on the
+training split it added no emergency the rules and the learned detector missed, and 31 false
+urgent replies out of 287 general messages even at a confidence of 0.85 (docs/safety/safety-case.md).
+The Rasa pipeline still turns a rule finding into that intent, so the dialogue records it."""
 
 
 class LearnedDetector(Protocol):
@@ -55,7 +52,7 @@ class Assessment:
     signs: tuple[WarningSign, ...] = ()
     """Warning signs the rules found (rule id, label, matched span)."""
     emergency_sources: tuple[Source, ...] = ()
-    """Which layers called it an emergency ("rules", "learned", "nlu"); empty when none did."""
+    """Which layers called it an emergency ("rules", "learned"); empty when none did."""
     personal: PersonalMedical | None = None
     personal_source: Source | None = None
     failed: tuple[str, ...] = ()
@@ -97,8 +94,6 @@ def _guarded(name: str, check: Callable[[], object], failed: list[str]) -> objec
 
 def assess(
     text: str,
-    nlu_intent: str | None = None,
-    nlu_confidence: float = 0.0,
     learned: LearnedDetector | None = None,
 ) -> Assessment:
     """Every safety check on one whole message. Never raises."""
@@ -123,8 +118,6 @@ def assess(
             scores.append(("personal", round(pm, 4)))
             if pm >= detector.personal_threshold and personal is None:
                 personal_source = "learned"
-    if nlu_intent == "warning_signs" and nlu_confidence >= NLU_EMERGENCY_MIN and not signs:
-        sources.append("nlu")
     return Assessment(
         signs=signs,
         emergency_sources=tuple(dict.fromkeys(sources)),

@@ -195,10 +195,19 @@ _ABOUT_OTHERS = re.compile(
 )
 
 
+_HYPOTHETICAL = re.compile(
+    r"\b(?:if|in\s+case|suppose|supposing|what\s+if)\s+(?:someone|somebody|anyone|a\s+patient|a\s+person|"
+    r"people|one)\b|\bwhat\s+should\s+(?:someone|somebody|a\s+patient|a\s+person|one|people)\b"
+)
+"""A question about a hypothetical person, not about the writer or someone they describe."""
+
+
 def _general_question(text: str, clause: tuple[int, int], end: int, calls_for_help: bool) -> bool:
     if calls_for_help:
         return False
     part = text[clause[0] : clause[1]]
+    if _HYPOTHETICAL.search(part):
+        return True  # "what should someone do if they feel very unwell?"
     if _PRESENT_STATE.search(text, clause[0], end) or _NOW.search(part):
         return False  # someone has it (what follows the finding is another statement: "... and I cannot decide")
     if _ABOUT_OTHERS.search(part):

@@ -1,6 +1,6 @@
 """The safety gate fails closed: a detector that raises hands the message to a clinician with a
-staff alert; a learned or NLU finding can only add an emergency, never remove a rule's; the rule ids
-travel in the reply metadata."""
+staff alert; a learned finding can only add an emergency, never remove a rule's; the NLU's guess is
+no emergency source; the rule ids travel in the reply metadata."""
 
 from __future__ import annotations
 
@@ -62,10 +62,18 @@ def test_a_learned_detector_that_raises_leaves_the_rules_in_charge() -> None:
     assert not b.emergency and not b.check_failed
 
 
-def test_the_nlu_can_only_add() -> None:
-    assert gate.assess("hmm", nlu_intent="warning_signs", nlu_confidence=0.9).emergency_sources == ("nlu",)
-    assert not gate.assess("hmm", nlu_intent="warning_signs", nlu_confidence=0.2).emergency
-    assert gate.assess("I can't breathe", nlu_intent="greet", nlu_confidence=1.0).emergency
+def test_the_nlu_intent_is_not_an_emergency_source(stub_services: Any) -> None:
+    """The NLU added false urgent replies and no recall (measured in docs/safety/safety-case.md)."""
+    calm = respond(
+        Turn(sender_id="n1", text="and the price?", intent="warning_signs", intent_confidence=0.99),
+        "emergency",
+        stub_services,
+    )
+    assert calm.meta.kind != "emergency"
+    real = respond(
+        Turn(sender_id="n2", text="I can't breathe", intent="greet", intent_confidence=1.0), "smalltalk", stub_services
+    )
+    assert real.meta.kind == "emergency"
 
 
 @pytest.mark.parametrize("broken", ["detect_warning_signs", "detect_personal_medical"])

@@ -121,6 +121,12 @@ POSITIVES: list[tuple[str, str]] = [
     ("bahut tez dard ho raha hai", "severe_pain"),
     ("it hurts so much i can't sleep", "severe_pain"),
     ("PAIN IS GETTING WORSE", "severe_pain"),
+    # feeling very unwell, in the patient's own words
+    ("i feel really unwell since the vitamin injections", "very_unwell"),
+    ("something is seriously wrong, please help", "very_unwell"),
+    ("my mum says she feels like she is dying", "very_unwell"),
+    ("meso ke baad tabiyat bahut kharab hai", "very_unwell"),
+    ("मेसो के बाद से तबीयत बहुत खराब है", "very_unwell"),
     # framings that override the general-question exception
     ("can mesotherapy cause this? my throat is swelling", "throat_swelling"),
     ("Is it normal that I can't breathe properly?", "breathing"),
@@ -318,6 +324,7 @@ def test_every_id_has_a_short_label() -> None:
         "vision",
         "infection",
         "severe_pain",
+        "very_unwell",
     }
     assert all(0 < len(label) <= 60 for label in SIGN_LABELS.values())
 
