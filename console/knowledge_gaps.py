@@ -7,14 +7,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from console.models import Conversation
 from console.sync import LOW_CONFIDENCE
-from console.tracker_store import StoredEvent
+from console.tracker_store import StoredEvent, event_time
 from console.tracker_store import conversations as tracker_conversations
 
 GAP_KINDS = ("clarify", "out_of_scope")
@@ -69,14 +69,6 @@ def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
     return len(a & b) / len(a | b) >= SIMILAR
 
 
-def _when(timestamp: object) -> datetime:
-    """The event's time; the epoch for a timestamp no clock can show (NaN, infinite, absurd)."""
-    try:
-        return datetime.fromtimestamp(float(timestamp), UTC)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError, OSError):
-        return datetime.fromtimestamp(0, UTC)
-
-
 def unsure_questions(sender_id: str, events: list[StoredEvent]) -> list[Unsure]:
     """Each patient message whose turn ended as clarify or out of scope, or answered with low confidence."""
     found: list[Unsure] = []
@@ -99,7 +91,7 @@ def unsure_questions(sender_id: str, events: list[StoredEvent]) -> list[Unsure]:
                     Unsure(
                         sender_id,
                         str(question.data.get("text")).strip(),
-                        _when(question.timestamp),
+                        event_time(question.timestamp),
                         "low_confidence" if kind == "answer" else kind,
                         score,
                     )

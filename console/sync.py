@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -20,7 +19,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from console.models import Conversation, SyncState
-from console.tracker_store import StoredEvent, events_after
+from console.tracker_store import EPOCH, StoredEvent, as_dict, event_time, events_after
 from core.text_clean import clean_text, is_clean
 
 log = logging.getLogger(__name__)
@@ -30,7 +29,6 @@ CHANNEL_PREFIXES = {"tg-": "telegram", "wa-": "whatsapp", "web-": "webchat"}
 SEARCH_LIMIT = 20_000
 SENDER_LIMIT = 255  # console_conversations.sender_id
 INDEX_LOCK_KEY = 0x6D65736F  # PostgreSQL advisory lock id ("meso")
-EPOCH = datetime.fromtimestamp(0, UTC)
 _index_lock = threading.Lock()
 
 
@@ -44,18 +42,6 @@ def lock_index(db: Session) -> None:
 def index_lock() -> threading.Lock:
     """The in-process lock every writer of the index (sync, erasure, purge) holds."""
     return _index_lock
-
-
-def _when(timestamp: Any) -> datetime:
-    """An event's time; the epoch for one that is missing, not a number, NaN or out of range."""
-    try:
-        return datetime.fromtimestamp(float(timestamp or 0.0), UTC)
-    except (TypeError, ValueError, OverflowError, OSError):
-        return EPOCH
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 def _text(value: Any, limit: int) -> str:
@@ -86,7 +72,7 @@ def problems(event: StoredEvent) -> list[str]:
     data = event.data
     if not data:
         found.append("data is not a JSON object")
-    if _when(event.timestamp) == EPOCH and event.timestamp:
+    if event_time(event.timestamp) == EPOCH and event.timestamp:
         found.append("unreadable timestamp")
     if event.type_name == "user":
         raw = data.get("text")
@@ -100,7 +86,7 @@ def problems(event: StoredEvent) -> list[str]:
 def apply(row: Conversation, event: StoredEvent) -> None:
     """Folds one tracker event into the conversation's row. Tolerant: fields of the wrong type are
     ignored, strings are cleaned and cut to their columns."""
-    at = _when(event.timestamp)
+    at = event_time(event.timestamp)
     row.last_at = max(row.last_at, at)
     data = event.data
     if event.type_name == "user":
@@ -114,10 +100,10 @@ def apply(row: Conversation, event: StoredEvent) -> None:
                 row.preview = said[:200]
             if len(row.search_text or "") < SEARCH_LIMIT:
                 row.search_text = ((row.search_text or "") + "\n" + said.lower())[:SEARCH_LIMIT]
-    elif event.type_name == "bot" and _dict(data.get("metadata")).get("staff_reply"):
+    elif event.type_name == "bot" and as_dict(data.get("metadata")).get("staff_reply"):
         row.last_staff_at = at
     elif event.type_name == "bot":
-        meta = _dict(_dict(_dict(data.get("data")).get("custom")).get("meta"))
+        meta = as_dict(as_dict(as_dict(data.get("data")).get("custom")).get("meta"))
         kind = _text(meta.get("kind"), 32).replace(",", " ").strip()
         if kind:
             if f",{kind}," not in row.kinds:
@@ -229,8 +215,8 @@ def _fold(db: Session, new: list[StoredEvent]) -> None:
             row = Conversation(
                 sender_id=sender_id,
                 channel=_channel(sender_id, first_user),
-                started_at=_when(events[0].timestamp),
-                last_at=_when(events[0].timestamp),
+                started_at=event_time(events[0].timestamp),
+                last_at=event_time(events[0].timestamp),
                 user_messages=0,
                 kinds=",",
                 handoff=False,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -24,6 +25,23 @@ events = Table(
     Column("action_name", String(255)),
     Column("data", Text),
 )
+
+
+EPOCH = datetime.fromtimestamp(0, UTC)
+
+
+def event_time(timestamp: Any) -> datetime:
+    """An event's time; the epoch for one that is missing, not a number, NaN or out of range (one bad
+    record never stops a screen)."""
+    try:
+        return datetime.fromtimestamp(float(timestamp or 0.0), UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return EPOCH
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """`value` if it is a JSON object, else an empty one (for reading stored events tolerantly)."""
+    return value if isinstance(value, dict) else {}
 
 
 @dataclass(frozen=True)

@@ -9,29 +9,16 @@ unreadable timestamp reads as the epoch."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from console.redaction import maybe
 from console.schemas import MessageOut
-from console.tracker_store import StoredEvent
+from console.tracker_store import StoredEvent, as_dict, event_time
 from core.text_clean import clean_text, clean_value
 
 TEXT_LIMIT = 20_000
 """Characters of one message shown or exported (the channels accept 10,000; a longer text was
 stored some other way and is cut, marked with an ellipsis)."""
-EPOCH = datetime.fromtimestamp(0, UTC)
-
-
-def _when(timestamp: Any) -> datetime:
-    try:
-        return datetime.fromtimestamp(float(timestamp or 0.0), UTC)
-    except (TypeError, ValueError, OverflowError, OSError):
-        return EPOCH
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 def _text(value: Any) -> str:
@@ -46,14 +33,14 @@ def messages(events: Iterable[StoredEvent], redact: bool) -> list[MessageOut]:
     out: list[MessageOut] = []
     for event in events:
         data = event.data
-        at = _when(event.timestamp)
+        at = event_time(event.timestamp)
         if event.type_name == "user":
             out.append(
                 MessageOut(event_id=event.id, at=at, role="patient", text=maybe(_text(data.get("text")), redact))
             )
         elif event.type_name == "bot":
-            inner = _dict(data.get("data"))
-            meta = _dict(inner.get("custom")).get("meta")
+            inner = as_dict(data.get("data"))
+            meta = as_dict(inner.get("custom")).get("meta")
             if isinstance(meta, dict):
                 safe_meta = clean_value(meta)
                 # the turn's metadata belongs to the bot messages just before it
@@ -62,7 +49,7 @@ def messages(events: Iterable[StoredEvent], redact: bool) -> list[MessageOut]:
                         break
                     message.meta = safe_meta
                 continue
-            extra = _dict(data.get("metadata"))
+            extra = as_dict(data.get("metadata"))
             staff_reply = bool(extra.get("staff_reply"))
             buttons = inner.get("buttons")
             out.append(
