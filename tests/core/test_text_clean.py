@@ -11,7 +11,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from core import rasa_api
 from core.alerts import StaffAlerts
 from core.settings import PROJECT_ROOT, Settings
 from core.text_clean import MAX_DEPTH, clean_text, clean_value, is_clean
+from tests.loopback import LoopbackServer
 
 MODULE = PROJECT_ROOT / "core" / "text_clean.py"
 
@@ -166,13 +167,11 @@ class Recorder:
                 self.wfile.write(reply)
                 recorder.received.set()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server = LoopbackServer(Handler)
+        self.url = self.server.url
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.close()
 
 
 @pytest.fixture()

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from playwright.sync_api import Browser, Locator, Page, Request, Route, expect
 from core.settings import PROJECT_ROOT
 from knowledge.render import DISCLAIMER
 from tests.e2e.conftest import TOKEN
+from tests.loopback import LoopbackServer
 
 pytestmark = pytest.mark.slow
 
@@ -536,11 +536,10 @@ HOSTILE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><ti
 
 def test_embedded_on_another_site_with_hostile_css(page: Page, assistant):
     _ClinicSite.html = HOSTILE_PAGE.replace("{server}", assistant.url).encode()
-    site = ThreadingHTTPServer(("127.0.0.1", 0), _ClinicSite)
-    threading.Thread(target=site.serve_forever, daemon=True).start()
+    site = LoopbackServer(_ClinicSite)
     try:
         # localhost vs 127.0.0.1: a different origin from the assistant's, as on a clinic's own website
-        page.goto(f"http://localhost:{site.server_address[1]}/")
+        page.goto(f"http://localhost:{site.port}/")
         box = launcher(page).bounding_box()
         assert box and box["x"] < 100  # data-position="left"
         # a light brand colour gets dark text, so the launcher stays readable
@@ -568,5 +567,4 @@ def test_embedded_on_another_site_with_hostile_css(page: Page, assistant):
         assert send and send["height"] < 80  # the page's `button { padding: 40px }` did not get in
         shot(page, "13-other-site-hostile-css")
     finally:
-        site.shutdown()
-        site.server_close()
+        site.close()
