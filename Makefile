@@ -41,14 +41,16 @@ lint: setup  ## ruff check, ruff format --check, mypy over every package, knowle
 	@$(PY) -m mypy
 	@$(PY) -m knowledge lint
 	@$(PY) -m actions.safety lint
+	@$(PY) -m understanding lint
 
 safety-report: train  ## the red-flag corpus through the safety gate, figures in docs/safety/safety-case.md
 	@$(PY) scripts/safety_report.py --report docs/safety/safety-case.md
 
-bench: train  ## retrieval, turn and staff console benchmarks, report in docs/benchmarks.md
+bench: train  ## retrieval, turn, staff console and understanding (held-out corpus) benchmarks, report in docs/benchmarks.md
 	@$(PY) scripts/bench_retrieval.py --cases ../shared/eval/dev.jsonl --report docs/benchmarks.md --finetune
 	@$(PY) scripts/bench_turns.py --report docs/benchmarks.md
 	@$(PY) scripts/bench_console.py --report docs/benchmarks.md
+	@$(PY) scripts/bench_understanding.py --report docs/benchmarks.md
 
 clean:  ## remove generated files (var/, caches); the environments stay
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -30,6 +30,7 @@ from actions.routing import (
     clinic_facts_asked,
     is_bot_challenge,
     reconcile,
+    with_classifier,
 )
 from actions.safety.gate import Assessment, assess
 from actions.services import Services
@@ -37,6 +38,7 @@ from actions.splitting import split_questions
 from knowledge.passages import Passage
 from knowledge.render import answer_text
 from knowledge.results import TOO_CLOSE, Result
+from understanding.language import language_of
 
 
 @dataclass(frozen=True)
@@ -108,20 +110,25 @@ def _after_consent(turn: Turn, route: Route, svc: Services, text: str, safety: A
     if route is Route.YES_NO and turn.slot("pending_offer") == "human":
         if turn.intent == "affirm":
             return _handoff(turn, svc, "offer_accepted", text=turn.slot("pending_question") or text)
-        reply = _smalltalk_reply(texts.declined_person(), reason="declined_person")
+        reply = _smalltalk_reply(texts.declined_person(lang=_lang(turn)), reason="declined_person")
         reply.slots["pending_offer"] = None
         return reply
 
+    # The learned route classifier corrects the NLU where the routing policy allows.
+    other_script = _mostly_other_script(text)
+    guess = svc.router.guess(text) if svc.router is not None else None
+    nlu_route, route = route, with_classifier(route, guess, text, other_script)
+
     # 4. Personal medical questions.
     if is_bot_challenge(text):
-        return _smalltalk_reply(texts.bot_challenge(svc.clinic), "bot_challenge")
+        return _smalltalk_reply(texts.bot_challenge(svc.clinic, lang=_lang(turn)), "bot_challenge")
     if safety.personal is not None:
         return _handoff(turn, svc, safety.personal.reason, text=text, safety=safety)
     if safety.personal_source == "learned":
         return _handoff(turn, svc, "personal", text=text, safety=safety)
-    if route is Route.MEDICAL and turn.intent_confidence >= POLICY.nlu_medical_min:
+    if route is Route.MEDICAL and (nlu_route is not Route.MEDICAL or turn.intent_confidence >= POLICY.nlu_medical_min):
         return _handoff(turn, svc, "personal", text=text)
-    if route is Route.HUMAN and asks_for_person(text):
+    if route is Route.HUMAN and (asks_for_person(text) or other_script):
         return _handoff(turn, svc, "human", text=text)
     if route is Route.HUMAN:
         route = Route.ANSWER
@@ -139,7 +146,7 @@ def _after_consent(turn: Turn, route: Route, svc: Services, text: str, safety: A
         searched = _real_question(text, svc)
         if searched is not None:
             return _answer(turn, svc, text, searched=searched)
-        return _smalltalk_reply(texts.acknowledge(), reason="yes_no_without_question")
+        return _smalltalk_reply(texts.acknowledge(lang=_lang(turn)), reason="yes_no_without_question")
     if route in (Route.CLINIC_INFO_OR_ANSWER, Route.BOOKING_OR_ANSWER):
         result = svc.retriever.search(text)
         if result.decision != "answer":
@@ -155,7 +162,9 @@ def _emergency(turn: Turn, svc: Services, safety: Assessment) -> Reply:
     reason = "warning_sign:" + ",".join([s.id for s in safety.signs] or safety.emergency_sources)
     svc.alerts.send("emergency", turn.sender_id, turn.channel, turn.text, reason)
     return Reply(
-        messages=[{"text": texts.emergency(svc.clinic, turn.channel)}],  # names no sign (rule ids: `reason`)
+        messages=[
+            {"text": texts.emergency(svc.clinic, turn.channel, lang=_lang(turn))}
+        ],  # names no sign (rule ids: `reason`)
         meta=ReplyMeta(kind="emergency", disclaimer=True, handoff=True, reason=reason, rules=safety.rules),
         slots={"handoff": True, "handoff_reason": "emergency", "hold_notices": 0.0, "pending_offer": None},
     )
@@ -170,10 +179,10 @@ def _handoff(turn: Turn, svc: Services, reason: str, text: str, safety: Assessme
             if hit.topic in GENERAL_INFO_TOPICS:
                 passage, confidence = svc.passages[hit.passage_id], result.confidence
                 break
-    general = answer_text(passage, svc.clinic) if passage else None
+    general = _passage_text(passage, svc, _lang(turn)) if passage else None
     svc.alerts.send("handoff", turn.sender_id, turn.channel, text, f"handoff:{reason}")
     return Reply(
-        messages=[{"text": texts.handoff(svc.clinic, reason, general)}],
+        messages=[{"text": texts.handoff(svc.clinic, reason, general, lang=_lang(turn))}],
         meta=ReplyMeta(
             kind="handoff",
             passage_ids=(passage.id,) if passage else (),
@@ -200,11 +209,11 @@ def _hold(turn: Turn, svc: Services) -> Reply:
     After an emergency every reply repeats the urgent-care line instead."""
     count = int(turn.slot("hold_notices", 0) or 0)
     if turn.slot("handoff_reason") == "emergency":
-        text = texts.emergency_hold(svc.clinic, turn.channel)
+        text = texts.emergency_hold(svc.clinic, turn.channel, lang=_lang(turn))
     elif count % POLICY.hold_notice_every == 0:
-        text = texts.handoff_hold(svc.clinic)
+        text = texts.handoff_hold(svc.clinic, lang=_lang(turn))
     else:
-        text = texts.handoff_hold_short(svc.clinic)
+        text = texts.handoff_hold_short(svc.clinic, lang=_lang(turn))
     return Reply(
         messages=[{"text": text}],
         meta=ReplyMeta(kind="handoff", disclaimer=True, handoff=True, reason="handed_off"),
@@ -231,12 +240,12 @@ def _consent(turn: Turn, route: Route, svc: Services) -> Reply | None:
                 reply.slots = {"consent": True, "pending_offer": None, "pending_question": None, **reply.slots}
                 return reply
             return Reply(
-                messages=[{"text": texts.consent_thanks()}],
+                messages=[{"text": texts.consent_thanks(lang=_lang(turn))}],
                 meta=ReplyMeta(kind="consent", reason="consent:given"),
                 slots={"consent": True, "pending_offer": None},
             )
         return Reply(
-            messages=[{"text": texts.consent_declined(svc.clinic)}],
+            messages=[{"text": texts.consent_declined(svc.clinic, lang=_lang(turn))}],
             meta=ReplyMeta(kind="consent", reason="consent:declined"),
             slots={"pending_question": None},
         )
@@ -244,7 +253,7 @@ def _consent(turn: Turn, route: Route, svc: Services) -> Reply | None:
     return Reply(
         messages=[
             {
-                "text": texts.consent_request(svc.clinic),
+                "text": texts.consent_request(svc.clinic, lang=_lang(turn)),
                 "buttons": [{"title": "Yes, I agree", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}],
             }
         ],
@@ -275,11 +284,14 @@ def _answer(
 
     if not any(ch.isalnum() for ch in text):
         return Reply(
-            messages=[{"text": texts.nothing_to_answer()}],
+            messages=[{"text": texts.nothing_to_answer(lang=_lang(turn))}],
             meta=ReplyMeta(kind="clarify", disclaimer=True, reason="retrieval:empty"),
         )
-    if _mostly_other_script(text):
-        return _out_of_scope_reply(svc, texts.other_script(svc.clinic), "other_script")
+    written_in = language_of(text)
+    if written_in == "hi" and svc.router is not None:
+        return _answer_in_hindi(turn, svc, text)
+    if written_in != "en":
+        return _out_of_scope_reply(svc, texts.other_script(svc.clinic, lang=_lang(turn)), "other_script")
 
     parts = split_questions(text)
     if len(parts) > 1:
@@ -299,7 +311,7 @@ def _answer(
         and turn.intent_confidence >= POLICY.nlu_out_of_scope_min
         and result.confidence < POLICY.out_of_scope_override
     ):
-        return _out_of_scope_reply(svc, texts.out_of_scope(svc.clinic), "nlu:out_of_scope")
+        return _out_of_scope_reply(svc, texts.out_of_scope(svc.clinic, lang=_lang(turn)), "nlu:out_of_scope")
     if result.decision == "answer" and result.top is not None:
         return _answer_reply(turn, svc, [_pick(turn, svc, result)], reason="retrieval:answer")
     if result.decision == "unsure" and result.top is not None and _close_but_clear(result):
@@ -308,10 +320,65 @@ def _answer(
         return _clarify(turn, svc, text, result)
     if result.decision == "empty":
         return Reply(
-            messages=[{"text": texts.nothing_to_answer()}],
+            messages=[{"text": texts.nothing_to_answer(lang=_lang(turn))}],
             meta=ReplyMeta(kind="clarify", disclaimer=True, reason="retrieval:empty"),
         )
-    return _out_of_scope_reply(svc, texts.out_of_scope(svc.clinic), "retrieval:" + "; ".join(result.reasons))
+    return _out_of_scope_reply(
+        svc, texts.out_of_scope(svc.clinic, lang=_lang(turn)), "retrieval:" + "; ".join(result.reasons)
+    )
+
+
+def _answer_in_hindi(turn: Turn, svc: Services, text: str) -> Reply:
+    """A question in Devanagari: the route classifier's topic head (multilingual embeddings) finds
+    the topic, the closest passage in it answers, in its Hindi version where there is one."""
+    assert svc.router is not None
+    guess = svc.router.guess(text)
+    if guess.route == "out_of_scope" and guess.confidence >= POLICY.router_other_script_min:
+        return _out_of_scope_reply(svc, texts.out_of_scope(svc.clinic, lang="hi"), "router:out_of_scope")
+    if not guess.topics:
+        return _out_of_scope_reply(svc, texts.out_of_scope(svc.clinic, lang="hi"), "router:no_topic")
+    topic, probability = guess.topics[0]
+    if probability >= POLICY.hindi_topic_min:
+        passage = _closest_in_topic(svc, topic, text)
+        if passage is not None:
+            return _answer_reply(turn, svc, [_Chosen(passage, probability)], reason="router:topic")
+    candidates = tuple(t for t, p in guess.topics if p >= POLICY.hindi_candidate_min) or (topic,)
+    unsure = Result(query=text, decision="unsure", confidence=probability, hits=(), candidates=candidates, reasons=())
+    return _clarify(turn, svc, text, unsure)
+
+
+def _closest_in_topic(svc: Services, topic: str, text: str) -> Passage | None:
+    """The passage of `topic` whose questions (English and Hindi) are closest to `text`."""
+    passages = svc.passages_of(topic)
+    if len(passages) <= 1:
+        return passages[0] if passages else None
+    from understanding.embeddings import e5
+
+    embed = e5()
+    query = embed([text])[0]
+    best, best_score = passages[0], -1.0
+    for passage in passages:
+        translated = svc.hindi.get(passage.id) if svc.hindi is not None else None
+        variants = [*passage.questions[:6], *(translated.questions if translated else ())]
+        if not variants:
+            continue
+        score = float((embed(variants) @ query).max())
+        if score > best_score:
+            best, best_score = passage, score
+    return best
+
+
+def _topic_title(svc: Services, topic: str, lang: str) -> str:
+    translated = svc.hindi.topic_title(topic) if lang == "hi" and svc.hindi is not None else None
+    return translated or svc.topic_titles.get(topic, topic)
+
+
+def _passage_text(passage: Passage, svc: Services, lang: str) -> str:
+    if lang == "hi" and svc.hindi is not None:
+        translated = svc.hindi.answer_text(passage, svc.clinic)
+        if translated is not None:
+            return translated
+    return answer_text(passage, svc.clinic)
 
 
 def _close_but_clear(result: Result) -> bool:
@@ -388,11 +455,11 @@ def _best_in_topic(svc: Services, topic: str, basis: str, tags: tuple[str, ...])
 def _answer_reply(turn: Turn, svc: Services, chosen: list[_Chosen], reason: str) -> Reply:
     blocks = []
     for c in chosen:
-        body = answer_text(c.passage, svc.clinic)
+        body = _passage_text(c.passage, svc, _lang(turn))
         if c.passage.topic == "cost" and svc.clinic.price_list and not c.passage.answer_with_price_list:
-            body += " " + texts.price_line(svc.clinic)
+            body += " " + texts.price_line(svc.clinic, lang=_lang(turn))
         if c.passage.needs_clinician:
-            body += " " + texts.clinician_note()
+            body += " " + texts.clinician_note(lang=_lang(turn))
         if len(chosen) > 1:
             body = f"{svc.topic_titles.get(c.passage.topic, c.passage.title)}: {body}"
         blocks.append(body)
@@ -401,7 +468,7 @@ def _answer_reply(turn: Turn, svc: Services, chosen: list[_Chosen], reason: str)
     tags = tuple(dict.fromkeys(t for c in chosen for t in (*c.passage.tags, TOPIC_TAGS.get(c.passage.topic, ""))))
     tags = tuple(t for t in tags if t) or _context_tags(turn)
     return Reply(
-        messages=[{"text": texts.with_disclaimer("\n\n".join(blocks))}],
+        messages=[{"text": texts.with_disclaimer("\n\n".join(blocks), lang=_lang(turn))}],
         meta=ReplyMeta(
             kind="answer",
             topics=topics,
@@ -427,7 +494,7 @@ def _clarify(turn: Turn, svc: Services, text: str, result: Result) -> Reply:
         return Reply(
             messages=[
                 {
-                    "text": texts.offer_person(),
+                    "text": texts.offer_person(lang=_lang(turn)),
                     "buttons": [
                         {"title": "Yes, please", "payload": "/affirm"},
                         {"title": "No, thanks", "payload": "/deny"},
@@ -440,11 +507,12 @@ def _clarify(turn: Turn, svc: Services, text: str, result: Result) -> Reply:
             slots={"clarify_misses": 0.0, "pending_offer": "human", "pending_question": text},
         )
     buttons = [
-        {"title": svc.topic_titles.get(t, t), "payload": f'/choose_topic{{"topic":"{t}"}}'} for t in result.candidates
+        {"title": _topic_title(svc, t, _lang(turn)), "payload": f'/choose_topic{{"topic":"{t}"}}'}
+        for t in result.candidates
     ]
     buttons.append({"title": "Talk to a person", "payload": "/request_human"})
     return Reply(
-        messages=[{"text": texts.clarify(), "buttons": buttons}],
+        messages=[{"text": texts.clarify(lang=_lang(turn)), "buttons": buttons}],
         meta=ReplyMeta(
             kind="clarify",
             topics=result.candidates,
@@ -458,6 +526,15 @@ def _clarify(turn: Turn, svc: Services, text: str, result: Result) -> Reply:
 
 
 # --- everything else ----------------------------------------------------------------------------
+
+
+def _lang(turn: Turn) -> str:
+    """The language to answer in: Hindi for a message in Devanagari, else English."""
+    return _lang_of(turn.text if isinstance(turn.text, str) else "")
+
+
+def _lang_of(text: str) -> str:
+    return "hi" if language_of(text) == "hi" else "en"
 
 
 def _smalltalk_reply(text: str, reason: str) -> Reply:
@@ -479,18 +556,18 @@ def _smalltalk(turn: Turn, svc: Services, text: str) -> Reply:
         return _answer(turn, svc, text, searched=searched)
     which = turn.intent or "greet"
     if which == "bot_challenge":
-        return _smalltalk_reply(texts.bot_challenge(svc.clinic), "bot_challenge")
+        return _smalltalk_reply(texts.bot_challenge(svc.clinic, lang=_lang(turn)), "bot_challenge")
     if which == "goodbye":
-        return _smalltalk_reply(texts.goodbye(svc.clinic), "goodbye")
+        return _smalltalk_reply(texts.goodbye(svc.clinic, lang=_lang(turn)), "goodbye")
     if which == "thanks":
-        return _smalltalk_reply(texts.thanks(), "thanks")
-    return _smalltalk_reply(texts.greet(svc.clinic), "greet")
+        return _smalltalk_reply(texts.thanks(lang=_lang(turn)), "thanks")
+    return _smalltalk_reply(texts.greet(svc.clinic, lang=_lang(turn)), "greet")
 
 
 def _clinic_info(text: str, svc: Services) -> Reply:
     wants = clinic_facts_asked(text)
     return Reply(
-        messages=[{"text": texts.clinic_info(svc.clinic, wants)}],
+        messages=[{"text": texts.clinic_info(svc.clinic, wants, lang=_lang_of(text))}],
         meta=ReplyMeta(kind="clinic_info", reason="clinic_info:" + ",".join(sorted(wants))),
     )
 
@@ -498,7 +575,7 @@ def _clinic_info(text: str, svc: Services) -> Reply:
 def _booking(turn: Turn, svc: Services, text: str) -> Reply:
     svc.alerts.send("booking", turn.sender_id, turn.channel, text, "booking_request")
     return Reply(
-        messages=[{"text": texts.booking(svc.clinic)}],
+        messages=[{"text": texts.booking(svc.clinic, lang=_lang(turn))}],
         meta=ReplyMeta(kind="booking", reason="booking_request"),
     )
 

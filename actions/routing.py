@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from typing import Protocol
+
+from understanding.router import RouteGuess
 
 
 class Route(str, Enum):
@@ -50,6 +53,19 @@ class RoutingPolicy:
     real_question_min_confidence: float = 0.5
     """A "yes" or a greeting that carries a real question ("hi, does it hurt?") is answered when it
     has at least this many words and retrieval is this sure."""
+    router_override_min: float = 0.6
+    """The learned route classifier overrides the NLU's route when it is at least this sure ..."""
+    router_keeps_handoff_min: float = 0.25
+    """... and the NLU's personal_medical guess is kept only when the classifier gives personal
+    medical (or warning signs) at least this probability: the NLU alone never hands off a
+    question that reads as general."""
+    router_other_script_min: float = 0.35
+    """For Devanagari, which the NLU was not trained on, the classifier's route is taken at this."""
+    hindi_topic_min: float = 0.35
+    """A Devanagari question is answered from the topic head's best topic at this probability ...
+    """
+    hindi_candidate_min: float = 0.1
+    """... below it, the topics at least this likely are offered to choose from."""
     hold_notice_every: int = 5
     """While handed off, the full 'a person will reply' notice is repeated on the first and every
     fifth message; the others get a one-line reminder."""
@@ -103,6 +119,43 @@ _CLINIC_FACTS = {
     ),
     "contact": re.compile(r"\b(phone|call|number|email|e-mail|contact|whatsapp|reach you)\b", re.I),
 }
+
+
+class RouteClassifier(Protocol):
+    def guess(self, text: str) -> RouteGuess: ...
+
+
+_CLASSIFIER_ROUTES = {
+    "answer": Route.ANSWER,
+    "human": Route.HUMAN,
+    "booking": Route.BOOKING,
+    "clinic_info": Route.CLINIC_INFO,
+    "smalltalk": Route.SMALLTALK,
+    "yes_no": Route.YES_NO,
+    "out_of_scope": Route.OUT_OF_SCOPE,
+}
+"""Routes the classifier may choose on its own. Personal medical and warning signs are not here:
+a handoff or an urgent reply comes from the safety gate's detectors (rules first) or from the NLU
+and the classifier agreeing, never from the classifier alone."""
+
+
+def with_classifier(route: Route, guess: RouteGuess | None, text: str, other_script: bool) -> Route:
+    """The NLU's route, corrected by the learned classifier where the policy allows."""
+    if guess is None or text.lstrip().startswith("/"):
+        return route
+    personal = guess.p("medical") + guess.p("emergency")
+    if route is Route.MEDICAL:
+        return (
+            route if personal >= POLICY.router_keeps_handoff_min else _CLASSIFIER_ROUTES.get(guess.route, Route.ANSWER)
+        )
+    if route is Route.EMERGENCY:
+        return route
+    minimum = POLICY.router_other_script_min if other_script else POLICY.router_override_min
+    if guess.confidence >= minimum and guess.route in _CLASSIFIER_ROUTES:
+        return _CLASSIFIER_ROUTES[guess.route]
+    if other_script and guess.route in ("medical", "emergency") and guess.confidence >= minimum:
+        return Route.MEDICAL
+    return route
 
 
 def is_bot_challenge(text: str) -> bool:

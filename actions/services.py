@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from functools import lru_cache
 
+from actions.routing import RouteClassifier
 from actions.safety.gate import LearnedDetector
 from core.alerts import StaffAlerts
 from core.clinic import ClinicConfig, load_clinic
@@ -14,6 +15,7 @@ from core.settings import Settings, get_settings
 from knowledge.passages import Passage
 from knowledge.retriever import Retriever
 from knowledge.taxonomy import load_topics
+from knowledge.translations import TranslationError, Translations, load_translations
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,10 @@ class Services:
     topic_titles: dict[str, str]
     learned: LearnedDetector | None = None
     """The learned warning-sign and personal-medical detector (adds recall to the rules), if built."""
+    router: RouteClassifier | None = None
+    """The learned route classifier (understanding/router.py), if built: it proposes, routing decides."""
+    hindi: Translations | None = None
+    """Hindi versions of the passages and topic titles, for patients who write in Devanagari."""
 
     @property
     def passages(self) -> dict[str, Passage]:
@@ -41,11 +47,17 @@ class Services:
     ) -> Services:
         """`learned=False` leaves the rule-based safety detectors alone (tests of the rules' own behaviour)."""
         from actions.safety.learned import load_or_none
+        from understanding.router import load_or_none as load_router
 
         settings = settings or get_settings()
         clinic = load_clinic(settings.clinic_file)
         retriever = retriever or Retriever.open(settings)
         topics = load_topics(settings.topics_file)
+        try:
+            hindi: Translations | None = load_translations(retriever.index.passages.values(), topics, "hi")
+        except TranslationError:
+            log.exception("Hindi translations unreadable: Devanagari questions get English answers")
+            hindi = None
         return cls(
             settings=settings,
             clinic=clinic,
@@ -53,6 +65,8 @@ class Services:
             alerts=StaffAlerts(settings.alerts_file, settings.staff_alert_url),
             topic_titles={t.id: t.title for t in topics.values()},
             learned=load_or_none() if learned else None,
+            router=load_router() if learned else None,
+            hindi=hindi,
         )
 
 

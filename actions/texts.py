@@ -1,11 +1,15 @@
 """Everything the assistant says in its own words (not from passages), filled from clinic.yml.
 The safety texts (disclaimer, urgent care, handoff, hold) come from the one reviewed source,
-`actions/safety/texts.yml`; the rest is kept here so a clinic can review the wording."""
+`actions/safety/texts.yml`; the rest is kept here so a clinic can review the wording.
+
+Every function takes `lang` ("en" or "hi", issue 13): the Hindi comes from `actions/texts.hi.yml`
+and `actions/safety/texts.hi.yml`, and a reply without a usable Hindi version is said in English."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
+from actions import translations
 from actions.safety import texts as safety
 from core.clinic import ClinicConfig
 
@@ -16,140 +20,230 @@ def facts(clinic: ClinicConfig) -> safety.ClinicFacts:
     return safety.ClinicFacts.from_mapping(clinic.model_dump(mode="json"))
 
 
+def reply_values(clinic: ClinicConfig | None) -> dict[str, str]:
+    """The clinic facts a translated reply may name, as the English f-strings write them."""
+    if clinic is None:
+        return {}
+    return {
+        "name": clinic.name,
+        "phone": clinic.phone,
+        "address": clinic.address,
+        "booking_url": str(clinic.booking_url),
+        "privacy_url": str(clinic.privacy_url),
+        "opening_hours": "; ".join(clinic.opening_hours),
+        "prices": clinic.formatted_prices(),
+    }
+
+
+def _say(lang: str, reply_id: str, english: str, clinic: ClinicConfig | None = None) -> str:
+    return english if lang == "en" else translations.say(lang, reply_id, english, reply_values(clinic))
+
+
 # --- safety texts: written once, in actions/safety/texts.yml ------------------------------------
 
 
-def with_disclaimer(text: str) -> str:
-    return f"{text}\n\n{safety.disclaimer()}"
+def with_disclaimer(text: str, lang: str = "en") -> str:
+    return f"{text}\n\n{safety.disclaimer(lang)}"
 
 
-def emergency(clinic: ClinicConfig, channel: str | None) -> str:
+def emergency(clinic: ClinicConfig, channel: str | None, lang: str = "en") -> str:
     """Urgent care; says the clinic will contact the patient only where it can (messaging apps)."""
-    return safety.emergency(facts(clinic), channel)
+    return safety.emergency(facts(clinic), channel, lang)
 
 
-def emergency_hold(clinic: ClinicConfig, channel: str | None) -> str:
+def emergency_hold(clinic: ClinicConfig, channel: str | None, lang: str = "en") -> str:
     """Every reply after an emergency until the clinic hands the conversation back: call now."""
-    return safety.hold_emergency(facts(clinic), channel)
+    return safety.hold_emergency(facts(clinic), channel, lang)
 
 
-def handoff(clinic: ClinicConfig, reason: str, general_info: str | None = None) -> str:
-    return safety.handoff(facts(clinic), reason, general_info)
+def handoff(clinic: ClinicConfig, reason: str, general_info: str | None = None, lang: str = "en") -> str:
+    return safety.handoff(facts(clinic), reason, general_info, lang)
 
 
-def handoff_hold(clinic: ClinicConfig) -> str:
-    return safety.hold(facts(clinic))
+def handoff_hold(clinic: ClinicConfig, lang: str = "en") -> str:
+    return safety.hold(facts(clinic), lang)
 
 
-def handoff_hold_short(clinic: ClinicConfig | None = None) -> str:
-    return safety.hold_short(facts(clinic) if clinic is not None else safety.ClinicFacts())
+def handoff_hold_short(clinic: ClinicConfig | None = None, lang: str = "en") -> str:
+    return safety.hold_short(facts(clinic) if clinic is not None else safety.ClinicFacts(), lang)
 
 
 # --- everything else the assistant says in its own words -----------------------------------------
 
 
-def greet(clinic: ClinicConfig) -> str:
-    return (
+def greet(clinic: ClinicConfig, lang: str = "en") -> str:
+    return _say(
+        lang,
+        "greet",
         f"Hello! I'm the automated assistant of {clinic.name}. I can answer general questions about "
         "mesotherapy: how it works, pain, downtime, results, cost, risks, and how it compares with other "
-        "treatments. For anything about your own health, I'll put you in touch with a clinician."
+        "treatments. For anything about your own health, I'll put you in touch with a clinician.",
+        clinic,
     )
 
 
-def goodbye(clinic: ClinicConfig) -> str:
-    return f"Goodbye and take care! If you have more questions about mesotherapy, I'm here any time. ({clinic.phone})"
+def goodbye(clinic: ClinicConfig, lang: str = "en") -> str:
+    return _say(
+        lang,
+        "goodbye",
+        f"Goodbye and take care! If you have more questions about mesotherapy, I'm here any time. ({clinic.phone})",
+        clinic,
+    )
 
 
-def thanks() -> str:
-    return "You're welcome! Is there anything else you'd like to know?"
+def thanks(lang: str = "en") -> str:
+    return _say(lang, "thanks", "You're welcome! Is there anything else you'd like to know?")
 
 
-def bot_challenge(clinic: ClinicConfig) -> str:
-    return (
+def bot_challenge(clinic: ClinicConfig, lang: str = "en") -> str:
+    return _say(
+        lang,
+        "bot_challenge",
         f"Yes, I'm an automated assistant, not a person. I give general information from sources reviewed for "
-        f'{clinic.name}. For personal questions a clinician will help: just write "talk to a person".'
+        f'{clinic.name}. For personal questions a clinician will help: just write "talk to a person".',
+        clinic,
     )
 
 
-def acknowledge() -> str:
-    return "All right. What would you like to know about mesotherapy?"
+def acknowledge(lang: str = "en") -> str:
+    return _say(lang, "acknowledge", "All right. What would you like to know about mesotherapy?")
 
 
-def out_of_scope(clinic: ClinicConfig) -> str:
-    return (
+def out_of_scope(clinic: ClinicConfig, lang: str = "en") -> str:
+    return _say(
+        lang,
+        "out_of_scope",
         f"Sorry, I can only help with questions about mesotherapy at {clinic.name}: for example the procedure, "
         "pain, downtime, results, cost, risks, or how it compares with Botox, microneedling or liposuction. "
-        f"For anything else, please call us on {clinic.phone}."
+        f"For anything else, please call us on {clinic.phone}.",
+        clinic,
     )
 
 
-def other_script(clinic: ClinicConfig) -> str:
-    return (
+def other_script(clinic: ClinicConfig, lang: str = "en") -> str:
+    return _say(
+        lang,
+        "other_script",
         "Sorry, I can only read questions written in English letters for now (Hinglish is fine too). "
-        f"You can also call {clinic.name} on {clinic.phone}."
+        f"You can also call {clinic.name} on {clinic.phone}.",
+        clinic,
     )
 
 
-def nothing_to_answer() -> str:
-    return with_disclaimer("I didn't catch a question there. What would you like to know about mesotherapy?")
-
-
-def clarify() -> str:
-    return with_disclaimer("I want to be sure I answer the right thing. Which of these do you mean?")
-
-
-def offer_person() -> str:
+def nothing_to_answer(lang: str = "en") -> str:
     return with_disclaimer(
-        "I'm sorry, I couldn't find a good answer to that. Would you like a member of our clinical team "
-        "to get back to you here?"
+        _say(
+            lang, "nothing_to_answer", "I didn't catch a question there. What would you like to know about mesotherapy?"
+        ),
+        lang,
     )
 
 
-def declined_person() -> str:
-    return 'No problem. You can ask me something else, or write "talk to a person" at any time.'
+def clarify(lang: str = "en") -> str:
+    return with_disclaimer(
+        _say(lang, "clarify", "I want to be sure I answer the right thing. Which of these do you mean?"), lang
+    )
 
 
-def clinic_info(clinic: ClinicConfig, wants: Collection[str]) -> str:
+def offer_person(lang: str = "en") -> str:
+    return with_disclaimer(
+        _say(
+            lang,
+            "offer_person",
+            "I'm sorry, I couldn't find a good answer to that. Would you like a member of our clinical team "
+            "to get back to you here?",
+        ),
+        lang,
+    )
+
+
+def declined_person(lang: str = "en") -> str:
+    return _say(
+        lang, "declined_person", 'No problem. You can ask me something else, or write "talk to a person" at any time.'
+    )
+
+
+def clinic_info(clinic: ClinicConfig, wants: Collection[str], lang: str = "en") -> str:
     parts = []
     if "hours" in wants:
-        parts.append("Opening hours: " + "; ".join(clinic.opening_hours) + ".")
+        parts.append(
+            _say(lang, "clinic_info_hours_label", "Opening hours: " + "; ".join(clinic.opening_hours) + ".", clinic)
+        )
     if "address" in wants:
-        parts.append(f"Address: {clinic.address}.")
+        parts.append(_say(lang, "clinic_info_address_label", f"Address: {clinic.address}.", clinic))
     if "contact" in wants:
-        parts.append(f"Phone: {clinic.phone}. Book online: {clinic.booking_url}")
+        phone = _say(lang, "clinic_info_phone_label", f"Phone: {clinic.phone}.", clinic)
+        parts.append(f"{phone} " + _say(lang, "clinic_info_book_label", f"Book online: {clinic.booking_url}", clinic))
     return f"{clinic.name}\n" + "\n".join(parts)
 
 
-def booking(clinic: ClinicConfig) -> str:
-    return (
+def booking(clinic: ClinicConfig, lang: str = "en") -> str:
+    return _say(
+        lang,
+        "booking",
         f"You can book an appointment at {clinic.booking_url} or by calling {clinic.phone} "
         f"({'; '.join(clinic.opening_hours)}). I've also let the team know you'd like an appointment, "
-        "so they may contact you here. A first visit starts with a consultation with a clinician."
+        "so they may contact you here. A first visit starts with a consultation with a clinician.",
+        clinic,
     )
 
 
-def consent_request(clinic: ClinicConfig) -> str:
-    return (
+def consent_request(clinic: ClinicConfig, lang: str = "en") -> str:
+    return _say(
+        lang,
+        "consent_request",
         f"Hello! I'm the automated assistant of {clinic.name}. Before we start: I give general information, "
         "not medical advice, and this conversation is stored so our clinic team can review it and reply to you. "
-        f"Privacy notice: {clinic.privacy_url}\nDo you agree? (yes / no)"
+        f"Privacy notice: {clinic.privacy_url}\nDo you agree? (yes / no)",
+        clinic,
     )
 
 
-def consent_thanks() -> str:
-    return "Thank you. What would you like to know about mesotherapy?"
+def consent_thanks(lang: str = "en") -> str:
+    return _say(lang, "consent_thanks", "Thank you. What would you like to know about mesotherapy?")
 
 
-def consent_declined(clinic: ClinicConfig) -> str:
-    return (
+def consent_declined(clinic: ClinicConfig, lang: str = "en") -> str:
+    return _say(
+        lang,
+        "consent_declined",
         "Understood. Without your agreement I can't continue this chat. You can call "
-        f'{clinic.name} on {clinic.phone} instead, or write "yes" if you change your mind.'
+        f'{clinic.name} on {clinic.phone} instead, or write "yes" if you change your mind.',
+        clinic,
     )
 
 
-def price_line(clinic: ClinicConfig) -> str:
-    return f"At {clinic.name}: {clinic.formatted_prices()}."
+def price_line(clinic: ClinicConfig, lang: str = "en") -> str:
+    return _say(lang, "price_line", f"At {clinic.name}: {clinic.formatted_prices()}.", clinic)
 
 
-def clinician_note() -> str:
-    return "Your clinician will check what applies to you."
+def clinician_note(lang: str = "en") -> str:
+    return _say(lang, "clinician_note", "Your clinician will check what applies to you.")
+
+
+def translatable(clinic: ClinicConfig) -> dict[str, Callable[[str], str]]:
+    """Each reply with a translation entry (`actions/texts.<lang>.yml` id), called as the assistant
+    calls it, by language: what the translation lint and the tests check every entry against."""
+    return {
+        "greet": lambda lang: greet(clinic, lang),
+        "goodbye": lambda lang: goodbye(clinic, lang),
+        "thanks": thanks,
+        "bot_challenge": lambda lang: bot_challenge(clinic, lang),
+        "acknowledge": acknowledge,
+        "out_of_scope": lambda lang: out_of_scope(clinic, lang),
+        "other_script": lambda lang: other_script(clinic, lang),
+        "nothing_to_answer": nothing_to_answer,
+        "clarify": clarify,
+        "offer_person": offer_person,
+        "declined_person": declined_person,
+        "clinic_info_hours_label": lambda lang: clinic_info(clinic, ["hours"], lang),
+        "clinic_info_address_label": lambda lang: clinic_info(clinic, ["address"], lang),
+        "clinic_info_phone_label": lambda lang: clinic_info(clinic, ["contact"], lang),
+        "clinic_info_book_label": lambda lang: clinic_info(clinic, ["contact"], lang),
+        "booking": lambda lang: booking(clinic, lang),
+        "consent_request": lambda lang: consent_request(clinic, lang),
+        "consent_thanks": consent_thanks,
+        "consent_declined": lambda lang: consent_declined(clinic, lang),
+        "price_line": lambda lang: price_line(clinic, lang),
+        "clinician_note": clinician_note,
+    }

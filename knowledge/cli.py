@@ -12,16 +12,21 @@ from core.settings import PROJECT_ROOT, get_settings
 
 
 def _lint(args: argparse.Namespace) -> int:
+    from knowledge import translations
     from knowledge.lint import lint
 
     settings = get_settings()
     seeds = Path(args.seeds) if args.seeds else PROJECT_ROOT.parent / "shared" / "seeds"
-    issues = lint(settings.passages_dir, settings.topics_file, seeds if seeds.is_dir() else None)
+    translated = settings.passages_dir.parent / "translations"  # translations live beside the passages
+    issues = lint(settings.passages_dir, settings.topics_file, seeds if seeds.is_dir() else None, translated)
     errors = [i for i in issues if i.level == "error"]
     for issue in issues:
         if issue.level == "error" or args.warnings:
             print(issue)
     warnings = len(issues) - len(errors)
+    for lang in translations.languages(translated):
+        pending, total = translations.pending_review(lang, translated)
+        print(f"translations/{lang}: {total} passage translation(s), {pending} awaiting clinical review")
     print(f"lint: {len(errors)} error(s), {warnings} warning(s)" + ("" if args.warnings else " (--warnings to list)"))
     return 1 if errors else 0
 

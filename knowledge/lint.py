@@ -76,9 +76,14 @@ def _check_passage(p: Passage, topics: set[str], seeds_dir: Path | None) -> list
     return out
 
 
-def lint(passages_dir: Path, topics_file: Path, seeds_dir: Path | None = None) -> list[LintIssue]:
+def lint(
+    passages_dir: Path, topics_file: Path, seeds_dir: Path | None = None, translations_dir: Path | None = None
+) -> list[LintIssue]:
+    """Every rule broken by the passages, and with `translations_dir` by their translations
+    (knowledge/translations.py: stale or unfaithful ones are errors, missing ones warnings)."""
     issues: list[LintIssue] = []
-    topics = set(load_topics(topics_file))
+    taxonomy = load_topics(topics_file)
+    topics = set(taxonomy)
     passages: list[Passage] = []
     for path in passage_files(passages_dir):
         try:
@@ -109,4 +114,9 @@ def lint(passages_dir: Path, topics_file: Path, seeds_dir: Path | None = None) -
             issues.append(LintIssue("error", ",".join(sorted(ids)), "empty question variant"))
         elif len(ids) > 1:
             issues.append(LintIssue("error", ",".join(sorted(ids)), f"question variant shared: '{q}'"))
+    if translations_dir is not None:
+        from knowledge import translations  # imports this module: only when asked
+
+        for lang in translations.languages(translations_dir):
+            issues.extend(translations.lint(passages, taxonomy, lang, translations_dir))
     return issues

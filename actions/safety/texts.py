@@ -10,6 +10,10 @@ in by the code (one of a listed set of texts, or free text). The file is checked
 it is loaded (unknown keys, ids or placeholders, reference cycles, missing texts the code needs
 are errors), and both servers load it at import, so neither starts on a broken file.
 
+Each text can also be rendered in Hindi (`lang="hi"`, issue 13) from `texts.hi.yml` beside this
+file (`actions/safety/translations.py`): a text without a usable Hindi version (missing, stale or
+broken) is said in English, so a patient always gets the reviewed safety wording in some language.
+
     .venv/bin/python -m actions.safety.texts lint      # reviews, placeholders, disclaimer, lengths
 
 Standard library and PyYAML only; importable from Python 3.10 (Rasa) and 3.11 (action server).
@@ -17,6 +21,7 @@ Standard library and PyYAML only; importable from Python 3.10 (Rasa) and 3.11 (a
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sys
 from collections.abc import Iterator, Mapping
@@ -48,6 +53,7 @@ __all__ = [
     "hold_short",
     "lint",
     "load",
+    "source_sha",
     "unreadable_media",
     "widget_texts",
 ]
@@ -142,6 +148,12 @@ URGENT: tuple[str, ...] = (
 """Texts that must tell the patient the emergency number."""
 
 
+def source_sha(text: str) -> str:
+    """What a translation records of the English it was made from: the first 16 hex digits of the
+    sha256 of the text with white space collapsed, so a lint can tell when the English changed."""
+    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()[:16]
+
+
 class SafetyTextsError(ValueError):
     """A safety texts file that cannot be used (the servers refuse to start on it)."""
 
@@ -209,6 +221,9 @@ class SafetyTexts:
     texts: Mapping[str, SafetyText]
     expanded: Mapping[str, str]
     """Each text with the texts it includes written out; clinic and param placeholders remain."""
+    lang: str = "en"
+    english: frozenset[str] = frozenset()
+    """In a translated set: the ids said in English (no usable translation)."""
 
     def __iter__(self) -> Iterator[SafetyText]:
         return iter(self.texts.values())
@@ -355,9 +370,19 @@ def _load_cached(path: str) -> SafetyTexts:
     return load(Path(path))
 
 
-def current() -> SafetyTexts:
-    """The texts in TEXTS_FILE, loaded once per path. Raises SafetyTextsError if it is unusable."""
-    return _load_cached(str(TEXTS_FILE))
+@lru_cache(maxsize=8)
+def _translated_cached(path: str, lang: str) -> SafetyTexts:
+    from actions.safety.translations import translated
+
+    return translated(_load_cached(path), lang)
+
+
+def current(lang: str = "en") -> SafetyTexts:
+    """The texts in TEXTS_FILE, loaded once per path. Raises SafetyTextsError if it is unusable.
+    With another `lang`, the same ids in that language where a usable translation exists."""
+    if lang == "en":
+        return _load_cached(str(TEXTS_FILE))
+    return _translated_cached(str(TEXTS_FILE), lang)
 
 
 # --- what the code calls ---------------------------------------------------------------------------
@@ -369,31 +394,33 @@ def can_contact(channel: str | None) -> bool:
     return channel in MESSAGING_APPS
 
 
-def _contact_line(text_id: str, facts: ClinicFacts, channel: str | None) -> str:
+def _contact_line(texts: SafetyTexts, text_id: str, facts: ClinicFacts, channel: str | None) -> str:
     chosen = "team_will_contact_you" if can_contact(channel) else "team_alerted_call_clinic"
-    return current().choice(text_id, "contact_line", chosen, facts)
+    return texts.choice(text_id, "contact_line", chosen, facts)
 
 
-def disclaimer() -> str:
-    return current().render("disclaimer", ClinicFacts())
+def disclaimer(lang: str = "en") -> str:
+    return current(lang).render("disclaimer", ClinicFacts())
 
 
-def not_a_clinician() -> str:
-    return current().render("not_a_clinician", ClinicFacts())
+def not_a_clinician(lang: str = "en") -> str:
+    return current(lang).render("not_a_clinician", ClinicFacts())
 
 
-def emergency(facts: ClinicFacts, channel: str | None) -> str:
+def emergency(facts: ClinicFacts, channel: str | None, lang: str = "en") -> str:
     """Urgent care for warning signs. Names no symptom (the rule id stays in the metadata for staff)."""
-    return current().render("emergency", facts, contact_line=_contact_line("emergency", facts, channel))
+    texts = current(lang)
+    return texts.render("emergency", facts, contact_line=_contact_line(texts, "emergency", facts, channel))
 
 
-def hold_emergency(facts: ClinicFacts, channel: str | None) -> str:
+def hold_emergency(facts: ClinicFacts, channel: str | None, lang: str = "en") -> str:
     """Every reply while a conversation handed off for an emergency waits for the clinic."""
-    return current().render("hold_emergency", facts, contact_line=_contact_line("hold_emergency", facts, channel))
+    texts = current(lang)
+    return texts.render("hold_emergency", facts, contact_line=_contact_line(texts, "hold_emergency", facts, channel))
 
 
-def handoff(facts: ClinicFacts, reason: str, general_info: str | None = None) -> str:
-    texts = current()
+def handoff(facts: ClinicFacts, reason: str, general_info: str | None = None, lang: str = "en") -> str:
+    texts = current(lang)
     chosen = f"handoff_reason_{reason if reason in HANDOFF_REASONS else 'personal'}"
     extra = ""
     if general_info:
@@ -403,21 +430,21 @@ def handoff(facts: ClinicFacts, reason: str, general_info: str | None = None) ->
     )
 
 
-def hold(facts: ClinicFacts) -> str:
-    return current().render("hold", facts)
+def hold(facts: ClinicFacts, lang: str = "en") -> str:
+    return current(lang).render("hold", facts)
 
 
-def hold_short(facts: ClinicFacts) -> str:
-    return current().render("hold_short", facts)
+def hold_short(facts: ClinicFacts, lang: str = "en") -> str:
+    return current(lang).render("hold_short", facts)
 
 
-def channel_fallback(facts: ClinicFacts, warning_signs: bool) -> str:
+def channel_fallback(facts: ClinicFacts, warning_signs: bool, lang: str = "en") -> str:
     """What a channel says when the dialogue failed: urgent care if the message has warning signs."""
-    return current().render("channel_fallback_emergency" if warning_signs else "channel_fallback", facts)
+    return current(lang).render("channel_fallback_emergency" if warning_signs else "channel_fallback", facts)
 
 
-def unreadable_media(facts: ClinicFacts, what: str) -> str:
-    return current().render("unreadable_media", facts, what=what)
+def unreadable_media(facts: ClinicFacts, what: str, lang: str = "en") -> str:
+    return current(lang).render("unreadable_media", facts, what=what)
 
 
 def widget_texts() -> dict[str, str]:
@@ -437,7 +464,9 @@ def lint(path: Path | None = None, clinic_file: Path | None = None) -> list[str]
     """Problems a reviewer must fix: a text without its review, a placeholder that is no field of
     clinic.yml's schema, a text the contract wants with the disclaimer that lacks it, an urgent text
     without the emergency number, widget wording the widget cannot fill, a fragment nothing uses,
-    markup, or a text (with this clinic's facts) longer than MAX_CHARS. Needs the 3.11 environment."""
+    markup, or a text (with this clinic's facts) longer than MAX_CHARS; and in a translation beside the
+    file (texts.hi.yml), each translated text that is stale, unknown or unlike its English (`hi: ...`).
+    A translation awaiting review is no problem: `main` counts those. Needs the 3.11 environment."""
     from core.clinic import ClinicConfig, load_clinic  # pydantic 2: not in the Rasa environment
 
     path = path or TEXTS_FILE
@@ -461,17 +490,29 @@ def lint(path: Path | None = None, clinic_file: Path | None = None) -> list[str]
     the_disclaimer = texts.render("disclaimer", facts)
     for t in texts:
         problems += [f"{t.id}: {p}" for p in _problems(texts, t, facts, used, the_disclaimer)]
+    from actions.safety import translations
+
+    for lang, translated_path in translations.beside(path).items():
+        problems += [f"{lang}: {p}" for p in translations.lint(texts, translated_path, lang, facts, used)]
     return problems
 
 
-def _problems(texts: SafetyTexts, t: SafetyText, facts: ClinicFacts, used: set[str], the_disclaimer: str) -> list[str]:
+def _problems(
+    texts: SafetyTexts,
+    t: SafetyText,
+    facts: ClinicFacts,
+    used: set[str],
+    the_disclaimer: str,
+    pending_review_ok: bool = False,
+) -> list[str]:
     out: list[str] = []
     if not t.reviewed.by:
         out.append("`reviewed.by` is missing")
-    try:
-        date.fromisoformat(t.reviewed.on)
-    except ValueError:
-        out.append("`reviewed.on` must be a date (YYYY-MM-DD)")
+    if not (pending_review_ok and not t.reviewed.on):
+        try:
+            date.fromisoformat(t.reviewed.on)
+        except ValueError:
+            out.append("`reviewed.on` must be a date (YYYY-MM-DD)" + (" or null" if pending_review_ok else ""))
     left = set(_placeholders(texts.expanded[t.id])) - set(t.params)
     if t.where == "widget" and left - set(WIDGET_PLACEHOLDERS):
         out.append(f"the widget can only fill {', '.join(WIDGET_PLACEHOLDERS)}, not {', '.join(sorted(left))}")
@@ -511,6 +552,11 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         return 1
     print(f"{len(list(current()))} safety texts OK ({TEXTS_FILE})")
+    from actions.safety import translations
+
+    for lang, translated_path in translations.beside(TEXTS_FILE).items():
+        pending, total = translations.pending_review(translated_path)
+        print(f"{lang}: {total} translated texts OK, {pending} awaiting review ({translated_path.name})")
     return 0
 
 
