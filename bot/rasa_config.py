@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlparse
 import yaml
 
 from core.settings import Settings, get_settings
+from core.web_origins import origin_of
 
 FAIL_CLOSED_STORE = "bot.tracker_store.FailClosedSQLTrackerStore"
 
@@ -31,7 +32,7 @@ def tracker_store(url: str, start_timeout: float = 60.0) -> dict[str, Any]:
         path = url.split(":///", 1)[1] if ":///" in url else ""
         if not path:
             raise ValueError(f"tracker store URL {url!r}: use sqlite:///path/to/file.db")
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         return {"type": FAIL_CLOSED_STORE, "dialect": "sqlite", "db": path, "start_timeout": start_timeout}
     if dialect in ("postgresql", "postgres"):
         store: dict[str, Any] = {
@@ -67,9 +68,18 @@ def lock_store(url: str | None) -> dict[str, Any] | None:
     return store
 
 
+def action_endpoint(settings: Settings) -> dict[str, Any]:
+    """Where Rasa calls the action server, with the shared secret the action server requires
+    (actions/server.py); Rasa 3.6's `EndpointConfig` sends `headers` with every request."""
+    endpoint: dict[str, Any] = {"url": settings.action_server_url}
+    if settings.action_server_secret:
+        endpoint["headers"] = {"Authorization": f"Bearer {settings.action_server_secret}"}
+    return endpoint
+
+
 def endpoints(settings: Settings) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "action_endpoint": {"url": settings.action_server_url},
+        "action_endpoint": action_endpoint(settings),
         "tracker_store": tracker_store(settings.tracker_db_url, settings.tracker_start_timeout_seconds),
     }
     locks = lock_store(settings.lock_store_url)
@@ -78,14 +88,44 @@ def endpoints(settings: Settings) -> dict[str, Any]:
     return data
 
 
+def channel_limits(settings: Settings) -> dict[str, int]:
+    """The channels' abuse limits (bot/channels/limits.py `Limits`), the same for every channel."""
+    return {
+        "per_address": settings.channel_rate_per_address,
+        "auth_failures_per_address": settings.channel_auth_failures_per_address,
+        "per_sender": settings.channel_rate_per_sender,
+        "queue_per_sender": settings.channel_queue_per_sender,
+        "per_key": settings.rest_rate_per_key,
+        "messages_per_body": settings.whatsapp_messages_per_body,
+        "trusted_proxies": settings.trusted_proxies,
+    }
+
+
+def rest_credentials(settings: Settings) -> dict[str, Any]:
+    """The REST channel: its API keys' hashes (bot/channels/api_keys.py); without keys it is open in
+    development and test only (the evaluation scorer and curl need no key) and off in production."""
+    keys = settings.rest_api_key_hashes
+    return {
+        "api_keys": keys,
+        "open_without_key": not keys and settings.env != "production",
+        "limits": channel_limits(settings),
+    }
+
+
 def credentials(settings: Settings) -> dict[str, Any]:
     """Only configured channels are listed; secrets are written to a file readable by its owner only."""
     deliveries = settings.channel_db_url or settings.tracker_db_url
     creds: dict[str, Any] = {
         # Strict REST channel (same URL as Rasa's stock one: /webhooks/rest/webhook)
-        "bot.channels.rest.ValidatedRestInput": None,
-        # The web widget and its API (/webhooks/webchat/)
-        "bot.channels.webchat.WebChatInput": None,
+        "bot.channels.rest.ValidatedRestInput": rest_credentials(settings),
+        # The web widget and its API (/webhooks/webchat/): the hashes of its server-issued sessions are kept
+        # beside the delivery log; browsers on other pages than these (or Rasa's own) are refused
+        "bot.channels.webchat.WebChatInput": {
+            "sessions_db_url": deliveries,
+            "session_days": settings.widget_session_days,
+            "origins": list(settings.allowed_widget_origins) + [o for o in [origin_of(settings.public_url)] if o],
+            "limits": channel_limits(settings),
+        },
         # Staff replies to handed-off conversations (/webhooks/staff/reply), authorised by the Rasa token
         "bot.channels.staff.StaffReplyInput": {"token": settings.rasa_token or ""},
     }
@@ -95,6 +135,7 @@ def credentials(settings: Settings) -> dict[str, Any]:
             "secret_token": settings.telegram_secret_token,
             "api_base": settings.telegram_api_base,
             "deliveries_db_url": deliveries,
+            "limits": channel_limits(settings),
         }
     if settings.whatsapp_enabled:
         creds["bot.channels.whatsapp.WhatsAppInput"] = {
@@ -106,20 +147,28 @@ def credentials(settings: Settings) -> dict[str, Any]:
             "template_name": settings.whatsapp_template_name or "",
             "template_language": settings.whatsapp_template_language,
             "deliveries_db_url": deliveries,
+            "limits": channel_limits(settings),
+            "max_message_age_seconds": settings.whatsapp_max_message_age_hours * 3600,
         }
     return creds
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Writes a file only its owner can read: both files hold secrets (channel tokens, the action server's
+    secret, a database password). The mode is set before any secret is written."""
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text(text, encoding="utf-8")
 
 
 def write(settings: Settings | None = None) -> Path:
     settings = settings or get_settings()
     out = settings.rasa_run_dir
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
+    out.chmod(0o700)
     header = "# GENERATED from the settings (core/settings.py, MESO_* variables) by bot/rasa_config.py\n"
-    (out / "endpoints.yml").write_text(header + yaml.safe_dump(endpoints(settings), sort_keys=False))
-    creds = out / "credentials.yml"
-    creds.touch(mode=0o600)
-    creds.chmod(0o600)
-    creds.write_text(header + yaml.safe_dump(credentials(settings), sort_keys=False))
+    _write_private(out / "endpoints.yml", header + yaml.safe_dump(endpoints(settings), sort_keys=False))
+    _write_private(out / "credentials.yml", header + yaml.safe_dump(credentials(settings), sort_keys=False))
     return out
 
 

@@ -12,6 +12,7 @@ from fastapi import Depends, HTTPException, Query, Request, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from console import two_factor
 from console.conversations_query import Filters
 from console.db import session_factory
 from console.models import LoginSession, User
@@ -58,7 +59,7 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def current_staff(request: Request, db: DB) -> Staff:
+def current_staff(request: Request, db: DB, settings: SettingsDep) -> Staff:
     token = request.cookies.get(COOKIE)
     if not token:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "log in first")
@@ -73,6 +74,9 @@ def current_staff(request: Request, db: DB) -> Staff:
         given = request.headers.get("X-CSRF-Token", "")
         if not hmac.compare_digest(given.encode(), login.csrf_token.encode()):
             raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong X-CSRF-Token header")
+    if two_factor.setup_required(user, settings) and not request.url.path.startswith("/api/auth/"):
+        # an admin who must use an authenticator code reaches nothing but its set-up until it is on
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "set up your authenticator code first (log in again to start)")
     return Staff(user, login)
 
 

@@ -2,8 +2,9 @@
 console's tables (index, reviews, tags, notes) and their lines in the staff alerts file. Used for one
 patient on request (audited as `erase`) and by the retention purge for every expired conversation.
 
-Logins, staff accounts and the audit log are not touched: the audit log is append-only and keeps the
-erasure entry itself (counts only, never message text)."""
+Logins and staff accounts are not touched, and no audit row is removed: the audit log is append-only and
+keeps the erasure entry itself (counts only, never message text), but its rows stop naming the patient:
+the sender id becomes a pseudonym (console/audit.py `pseudonymise`)."""
 
 from __future__ import annotations
 
@@ -137,8 +138,11 @@ def remove(
 
 
 def erase(db: Session, settings: Settings, sender_id: str, actor: str, ip: str | None = None) -> Removed:
-    """Erases one patient's data; audited (action `erase`, counts only) when anything was there."""
+    """Erases one patient's data; audited (action `erase`, counts only) when anything was there. Then the
+    audit log's rows about this patient, the erasure's own included, name a pseudonym instead of the
+    sender id (console/audit.py)."""
     removed = remove(db, settings, [sender_id])
     if removed.anything:
         audit.record(db, "erase", actor, sender_id, ip, **removed.counts())
+    audit.pseudonymise(db, [sender_id])
     return removed

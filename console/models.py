@@ -40,10 +40,47 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The second factor's base32 secret once confirmed (console/two_factor.py); never sent after set-up."""
+    totp_pending: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """A secret shown once and waiting for its first code; it replaces `totp_secret` when confirmed."""
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """The 30-second step of the last code accepted: a code is accepted once (no replay)."""
+
+    @property
+    def two_factor(self) -> bool:
+        return self.totp_secret is not None
+
+
+class LoginLimit(Base):
+    """Failed logins counted for one key (console/login_limits.py): a username, known or not
+    (`user:<name>`), a client address (`addr:<ip>`), or a browser trusted for one account
+    (`device:<token hash>:<user id>`). Unknown usernames get rows too, so they behave like known ones."""
+
+    __tablename__ = "console_login_limits"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    """Attempts counted in the current window: claimed before the password is checked, forgiven on success."""
+    window_ends: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class TrustedDevice(Base):
+    """A browser where this account has logged in before (console/trusted_devices.py): its logins are
+    limited on their own, so strangers who lock the account by name do not lock its owner out.
+    The cookie holds a random token; only its SHA-256 is stored."""
+
+    __tablename__ = "console_devices"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("console_users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class LoginSession(Base):

@@ -106,6 +106,7 @@ def purge(db: Session, settings: Settings, now: datetime) -> Purged:
     senders = expired_senders(db, settings, cutoff)
     before = cutoff.timestamp()
     removed = remove(db, settings, senders, alerts_too=lambda alert: _old_alert(alert, before))
+    audit.pseudonymise(db, senders)  # the audit log keeps its rows, no longer naming purged patients
     return Purged(cutoff=cutoff, expired=len(senders), removed=removed)
 
 

@@ -5,15 +5,41 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
+
+from core.patient_ref import patient_reference
 
 Role = Literal["clinician", "reviewer", "admin"]
 T = TypeVar("T")
 
 
+class PatientRef(BaseModel):
+    """A patient's conversation: its sender id (for the API and links) and the short reference staff
+    see instead (core/patient_ref.py: not the sender id, not a secret)."""
+
+    sender_id: str
+
+    @computed_field(description="short reference shown to staff instead of the sender id, e.g. P-3F9K2A")  # type: ignore[prop-decorator]
+    @property
+    def patient_ref(self) -> str:
+        return patient_reference(self.sender_id)
+
+
 class LoginIn(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
+    code: str | None = Field(
+        default=None,
+        max_length=16,
+        description="the 6-digit code from the authenticator app (accounts that set one up)",
+    )
+
+
+class LoginProblem(BaseModel):
+    detail: str
+    need: Literal["code"] | None = Field(
+        default=None, description='"code": the password was right; send it again with the authenticator code'
+    )
 
 
 class Me(BaseModel):
@@ -21,6 +47,26 @@ class Me(BaseModel):
     role: Role
     csrf_token: str = Field(description="send it back in the X-CSRF-Token header of every POST, PATCH and DELETE")
     expires_at: datetime
+    two_factor: bool = Field(default=False, description="the account logs in with an authenticator code as well")
+    two_factor_setup_required: bool = Field(
+        default=False,
+        description="an admin who must set up an authenticator code first: until then only /api/auth/ answers",
+    )
+
+
+class TwoFactorSetupIn(BaseModel):
+    password: str = Field(min_length=1, max_length=1024, description="the account's password, asked again")
+
+
+class TwoFactorSetupOut(BaseModel):
+    secret: str = Field(description="base32, for typing into the app; shown this once")
+    otpauth_uri: str = Field(
+        description="the same as an otpauth:// URI (authenticator apps read it, e.g. as a QR code)"
+    )
+
+
+class TwoFactorCodeIn(BaseModel):
+    code: str = Field(min_length=6, max_length=16, description="the current 6-digit code from the app")
 
 
 class UserIn(BaseModel):
@@ -33,6 +79,10 @@ class UserPatch(BaseModel):
     role: Role | None = None
     active: bool | None = None
     password: str | None = Field(default=None, min_length=1, max_length=1024)
+    unlock: bool | None = Field(default=None, description="true: lift a lock after failed logins")
+    reset_two_factor: bool | None = Field(
+        default=None, description="true: turn the authenticator code off (a lost phone); admins must set up a new one"
+    )
 
 
 class UserOut(BaseModel):
@@ -44,6 +94,8 @@ class UserOut(BaseModel):
     active: bool
     created_at: datetime
     last_login_at: datetime | None
+    two_factor: bool = False
+    locked: bool = Field(default=False, description="locked after failed logins (its own browsers still log in)")
 
 
 class AuditOut(BaseModel):
@@ -72,10 +124,9 @@ class Problem(BaseModel):
 Kind = Literal["handoff", "emergency", "clarify", "out_of_scope", "low_confidence", "answer", "booking"]
 
 
-class ConversationOut(BaseModel):
+class ConversationOut(PatientRef):
     model_config = ConfigDict(from_attributes=True)
 
-    sender_id: str
     channel: str
     started_at: datetime
     last_at: datetime
@@ -128,8 +179,7 @@ class TagCount(BaseModel):
     conversations: int
 
 
-class HandoffOut(BaseModel):
-    sender_id: str
+class HandoffOut(PatientRef):
     channel: str
     emergency: bool
     reason: str | None = Field(description="why the assistant handed over (emergency, medical, human...)")
@@ -158,8 +208,7 @@ class ReplyOut(BaseModel):
     via: str = Field(description="webchat, telegram, whatsapp, or whatsapp_template (outside WhatsApp's 24 h window)")
 
 
-class GapExample(BaseModel):
-    sender_id: str
+class GapExample(PatientRef):
     text: str
     at: datetime
     kind: str

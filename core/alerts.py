@@ -2,9 +2,15 @@
 file (read by the staff console and by people tailing it) and, when configured, posted to a webhook
 in the background so a slow endpoint never delays the patient's reply.
 
-Any str is accepted: every field is cleaned (core/text_clean.py) before it is written or posted, so a
-lone surrogate or a NUL in a patient's message never drops the alert. The console's rewrites of the
-file (erasure, retention, redaction) take the same lock (`locked`)."""
+An alert holds no patient text: which conversation (sender id), what kind, why (the rule ids in
+`reason`, e.g. `warning_sign:airway`), when, on which channel, and the short patient reference the
+console shows (`patient_ref`, core/patient_ref.py), which staff can quote in a team chat. What the
+patient wrote is read in the staff console, which applies its roles, redaction, erasure and retention;
+the file and the webhook (often a third party's chat) keep no copy of it. The file is created
+owner-only (0600, its folder 0700).
+
+Any str is accepted: every field is cleaned (core/text_clean.py) before it is written or posted. The
+console's rewrites of the file (erasure, retention, redaction) take the same lock (`locked`)."""
 
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from core.patient_ref import patient_reference
 from core.text_clean import clean_text
 
 log = logging.getLogger(__name__)
@@ -33,9 +40,19 @@ class Alert:
     kind: AlertKind
     sender_id: str
     channel: str
-    text: str
     reason: str
+    """Why: rule ids (`warning_sign:...`, `handoff:...`, `booking_request`), never the patient's words."""
     at: float
+    patient_ref: str
+    """The console's short reference for the conversation (`P-3F9K2A`): no secret, opens nothing."""
+
+
+def _open_private(path: Path, mode: str) -> IO[Any]:
+    """Opens the alerts file; a new one is created owner-only (0600) in an owner-only folder (0700)."""
+    if "r" not in mode:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    return path.open(mode, encoding="utf-8")
 
 
 @contextmanager
@@ -44,7 +61,7 @@ def locked(path: Path, mode: str = "a") -> Iterator[IO[Any]]:
     console's rewrites (erasure, retention, redaction: write a copy, then rename it over the file) both take
     this lock, so no alert is lost; a file replaced while waiting for the lock is opened again."""
     while True:
-        handle = path.open(mode, encoding="utf-8")
+        handle = _open_private(path, mode)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX)
             current = os.stat(path)
@@ -70,23 +87,24 @@ class StaffAlerts:
         self._lock = threading.Lock()
 
     def send(self, kind: AlertKind, sender_id: str, channel: str, text: str, reason: str) -> Alert:
+        """Writes (and posts) an alert. `text`, what the patient wrote, is neither written nor posted: it is
+        in the conversation (and, when it could not be stored, only the `:not_stored` reason says so)."""
+        del text  # deliberately not kept: see the module's docstring
         alert = Alert(
             kind=kind,
             sender_id=clean_text(str(sender_id)),
             channel=clean_text(str(channel)),
-            text=clean_text(str(text)[:2000]),
             reason=clean_text(str(reason)),
             at=time.time(),
+            patient_ref=patient_reference(clean_text(str(sender_id))),
         )
         line = json.dumps(asdict(alert), ensure_ascii=False)
         try:
-            with self._lock:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                with locked(self.path) as fh:
-                    fh.write(line + "\n")
+            with self._lock, locked(self.path) as fh:
+                fh.write(line + "\n")
         except OSError:
             log.exception("could not write staff alert to %s", self.path)
-        log.warning("STAFF ALERT %s sender=%s reason=%s", kind, alert.sender_id, alert.reason)
+        log.warning("STAFF ALERT %s %s sender=%s reason=%s", kind, alert.patient_ref, alert.sender_id, alert.reason)
         if self.webhook_url:
             threading.Thread(target=self._post, args=(line,), daemon=True).start()
         return alert

@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from core import web_origins
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,8 +40,15 @@ class Settings(BaseSettings):
     rasa_url: str = "http://localhost:5005"
     """How other processes (tests, staff console) reach Rasa."""
     action_server_url: str = "http://localhost:5055/webhook"
+    action_bind_host: str = "127.0.0.1"
+    """Interface the action server listens on, separate from `bind_host`: only Rasa calls it, so loopback
+    unless Rasa runs on another host (keep its port off the internet either way)."""
+    action_server_secret: str | None = None
+    """Shared secret Rasa sends to the action server (`Authorization: Bearer`, endpoints.yml); the action
+    server refuses every call without it. Empty in development: scripts/run.sh makes a random one per run."""
     rasa_token: str | None = None
-    """Token for Rasa's HTTP API (used to hand a conversation back to the assistant)."""
+    """Secret of Rasa's HTTP API: the console and core/rasa_api.py sign short-lived JWTs with it (HS256, in the
+    Authorization header; Rasa accepts no URL token), and the staff-reply channel's bearer token."""
     dialogue_timeout_seconds: float = Field(default=8.0, gt=0, le=120)
     """How long a channel waits for the dialogue (NLU, actions, storage) before it answers by itself: the
     rule-based warning-sign check and the polite fallback, stored in the conversation, with a staff alert
@@ -84,7 +93,49 @@ class Settings(BaseSettings):
     its body has one parameter ({{1}}) that receives the staff reply."""
     whatsapp_template_language: str = "en"
     channel_db_url: str | None = None
-    """Where channels remember delivered update/message ids (replay protection); default: the tracker database."""
+    """Where channels remember delivered update/message ids (replay protection) and the web widget's sessions
+    (their hashes); default: the tracker database."""
+    widget_origins: Annotated[tuple[str, ...] | None, NoDecode] = None
+    """The clinic's web pages that may embed the widget, comma-separated origins (scheme://host[:port]), e.g.
+    https://www.clinic.example,https://clinic.example. Only they get CORS permission from Rasa (`--cors`) and
+    the widget API refuses browsers on any other page. Default: in development and tests, http://localhost:* and
+    http://127.0.0.1:* (any port: the demo page, the tests' pages); in production none, so only pages Rasa
+    serves itself. Production refuses http:// and :* entries."""
+    widget_session_days: int = Field(default=30, ge=1, le=365)
+    """A widget session (the patient's key to their web chat, issued by the server) ends after this many days
+    unused; the patient then starts a new chat (the clinic keeps the old one)."""
+
+    # Abuse limits on the patient-facing channels (bot/channels/limits.py; counted per Rasa process). Over a
+    # limit the web widget and REST get a polite 429 with Retry-After; Telegram and WhatsApp (which would
+    # retry a 429) are acknowledged and the patient gets one polite note a minute. docs/security/channels.md
+    trusted_proxies: int = Field(default=0, ge=0, le=5)
+    """Reverse proxies in front of Rasa that append the client's address to X-Forwarded-For (1 behind one
+    nginx); 0 = the connection's address is the client's. Behind a proxy with 0, every patient shares the
+    proxy's address and its limit."""
+    channel_rate_per_address: int = Field(default=300, ge=1, le=100_000)
+    """Requests a minute from one client address to the anonymous channel endpoints (web widget, REST
+    without API keys)."""
+    channel_auth_failures_per_address: int = Field(default=30, ge=1, le=100_000)
+    """Refused authentications a minute from one address (REST API key, Telegram secret, WhatsApp signature
+    or verify token); beyond it that address gets 429 before its request body is read."""
+    channel_rate_per_sender: int = Field(default=30, ge=1, le=10_000)
+    """Messages a minute into one conversation, every channel; more are refused before the dialogue."""
+    channel_queue_per_sender: int = Field(default=10, ge=1, le=1000)
+    """Messages of one conversation waiting for their turn (they run one at a time, in order)."""
+    rest_rate_per_key: int = Field(default=600, ge=1, le=1_000_000)
+    """Requests a minute with one REST API key (an integration serves many patients from one address)."""
+    rest_api_keys: str = ""
+    """REST API keys, one per integration, as comma-separated name=sha256:<hex of the key's SHA-256> (hashes
+    only); `python -m bot.channels.api_keys new NAME` makes one. With keys, the REST channel needs one in
+    X-API-Key and its conversations are rest-<name>-<sender>. Without keys the REST channel is open in
+    development and test (sender ids as given) and off in production."""
+    rest_api_keys_file: Path | None = None
+    """A file of name=<key> (or name=sha256:<hex>) lines, readable by its owner only (0600), read at start."""
+    whatsapp_messages_per_body: int = Field(default=5, ge=1, le=1000)
+    """Messages from one patient taken out of a single WhatsApp webhook body; the rest get one polite note."""
+    whatsapp_max_message_age_hours: float = Field(default=24.0, gt=0, le=13 * 24)
+    """WhatsApp messages older than this (or more than 5 minutes ahead) are acknowledged and not processed, so
+    a captured signed body cannot be replayed once its id is forgotten (after 14 days: hence at most 13)."""
 
     # Staff console (FastAPI, port 8000)
     console_port: int = 8000
@@ -92,6 +143,18 @@ class Settings(BaseSettings):
     """The console's own tables (users, sessions, reviews, tags, notes, audit log): sqlite:/// or postgresql://."""
     console_session_minutes: int = 480
     """A console login lasts this long (8 hours: one working day), then staff log in again."""
+    console_login_max_failures: int = Field(default=5, ge=2, le=100)
+    """Failed logins for one username (known or not) within `console_login_lock_minutes` before that username is
+    locked for as long (429 with Retry-After). A browser where the account has logged in before is limited on its
+    own instead, so strangers cannot lock staff out (docs/security/staff-logins.md); an admin can clear a lock."""
+    console_login_lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    console_login_address_max_failures: int = Field(default=20, ge=2, le=100_000)
+    """Failed logins from one client address (any usernames) within `console_login_lock_minutes` before that
+    address must wait. Behind a reverse proxy the address is the proxy's unless it sets X-Forwarded-For and
+    uvicorn trusts it (FORWARDED_ALLOW_IPS, 127.0.0.1 by default)."""
+    console_admin_two_factor: bool | None = None
+    """Admins log in with a code from an authenticator app (TOTP) too, set up on their first login; default: on in
+    production (where false is refused), off in development. Anyone may turn it on for their own account."""
     console_secure_cookies: bool | None = None
     """Session cookie only over HTTPS; default: on in production, off in development (plain http://localhost)."""
     console_redact: bool = True
@@ -110,6 +173,27 @@ class Settings(BaseSettings):
     @property
     def secure_cookies(self) -> bool:
         return self.env == "production" if self.console_secure_cookies is None else self.console_secure_cookies
+
+    @property
+    def admin_two_factor(self) -> bool:
+        """Whether admins must log in with a TOTP code as well (see `console_admin_two_factor`)."""
+        return self.env == "production" if self.console_admin_two_factor is None else self.console_admin_two_factor
+
+    @field_validator("widget_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: object) -> tuple[str, ...] | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, str | list | tuple):
+            return web_origins.parse(value)
+        raise ValueError("a comma-separated list of origins, e.g. https://www.clinic.example")
+
+    @property
+    def allowed_widget_origins(self) -> tuple[str, ...]:
+        """The configured origins, or the default for this environment (see `widget_origins`)."""
+        if self.widget_origins is not None:
+            return self.widget_origins
+        return () if self.env == "production" else web_origins.DEVELOPMENT_DEFAULT
 
     @property
     def telegram_enabled(self) -> bool:
@@ -143,6 +227,31 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _check_rest_api_keys(self) -> Settings:
+        """Malformed key entries, a name given twice, or a keys file others can read stop every service
+        at start, with the variable's name (bot/channels/api_keys.py)."""
+        from bot.channels.api_keys import configured
+
+        configured(self.rest_api_keys, self.rest_api_keys_file)
+        return self
+
+    @property
+    def rest_api_key_hashes(self) -> list[str]:
+        """The REST channel's keys as name=sha256:<hex> (what Rasa's credentials.yml holds)."""
+        from bot.channels.api_keys import configured
+
+        return configured(self.rest_api_keys, self.rest_api_keys_file)
+
+    @model_validator(mode="after")
+    def _refuse_admins_without_second_factor(self) -> Settings:
+        if self.env == "production" and self.console_admin_two_factor is False:
+            raise ValueError(
+                "MESO_ENV=production refuses MESO_CONSOLE_ADMIN_TWO_FACTOR=false (admins can read and erase "
+                "every patient's data: they log in with a code from an authenticator app as well)."
+            )
+        return self
+
+    @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
         if self.env == "production":
             from core.clinic import load_clinic
@@ -154,10 +263,23 @@ class Settings(BaseSettings):
                 )
             if not self.rasa_token or len(self.rasa_token) < 24:
                 raise ValueError("MESO_ENV=production needs MESO_RASA_TOKEN (at least 24 random characters).")
+            if not self.action_server_secret or len(self.action_server_secret) < 24:
+                raise ValueError(
+                    "MESO_ENV=production needs MESO_ACTION_SERVER_SECRET (at least 24 random characters): "
+                    "without it anyone who reaches the action server can write staff alerts."
+                )
+            if self.action_server_secret == self.rasa_token:
+                raise ValueError("MESO_ACTION_SERVER_SECRET must differ from MESO_RASA_TOKEN (one secret, one job).")
             if self.tracker_db_url.startswith("sqlite"):
                 raise ValueError("MESO_ENV=production needs MESO_TRACKER_DB_URL pointing at PostgreSQL, not SQLite.")
             if self.console_db_url.startswith("sqlite"):
                 raise ValueError("MESO_ENV=production needs MESO_CONSOLE_DB_URL pointing at PostgreSQL, not SQLite.")
+            unsafe = web_origins.unsafe_for_production(self.allowed_widget_origins)
+            if unsafe:
+                raise ValueError(
+                    f"MESO_ENV=production refuses these MESO_WIDGET_ORIGINS: {', '.join(unsafe)} "
+                    "(list the clinic's https:// pages, e.g. https://www.clinic.example)."
+                )
             if self.console_secure_cookies is False:
                 raise ValueError(
                     "MESO_ENV=production refuses MESO_CONSOLE_SECURE_COOKIES=false (serve the console over HTTPS)."

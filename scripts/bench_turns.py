@@ -38,6 +38,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from core.rasa_api import api_jwt  # noqa: E402
 from scripts.benchlib import (  # noqa: E402
     LoadMeter,
     Processes,
@@ -223,6 +224,9 @@ class Server:
     proc: subprocess.Popen[bytes]
     log: Path
     token: str | None = None
+    """Rasa's API secret: each call carries a short-lived JWT signed with it (no URL token)."""
+    action_secret: str | None = None
+    """What Rasa sends to the action server (Authorization: Bearer), for replaying its calls."""
     launch_to_ready_s: float = float("nan")
     launch_to_webhook_s: float = float("nan")
     self_reported_s: float | None = None
@@ -230,9 +234,10 @@ class Server:
     samples: list[Sample] = field(default_factory=list)
 
     def api(self, path: str, **query: Any) -> str:
-        if self.token:
-            query["token"] = self.token
         return path + ("?" + urllib.parse.urlencode(query) if query else "")
+
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {api_jwt(self.token)}"} if self.token else {}
 
 
 def wait_ready(server: Server, t0: float, *, ready_line: re.Pattern[str] | None, timeout: float = 300.0) -> None:
@@ -319,7 +324,10 @@ def timeline(server: Server, samples: list[Sample], out: Breakdown) -> list[tupl
     actions = []
     for sender, turns in by_sender.items():
         status, tracker, _ = call(
-            server.port, "GET", server.api(f"/conversations/{sender}/tracker", include_events="ALL")
+            server.port,
+            "GET",
+            server.api(f"/conversations/{sender}/tracker", include_events="ALL"),
+            headers=server.auth(),
         )
         if status != 200 or not isinstance(tracker, dict):
             continue
@@ -349,7 +357,7 @@ def time_actions_directly(
 ) -> None:
     """Replays each turn's action call against the action server: the tracker as it was just
     before the action ran (Rasa's `until`), the domain, POST /webhook, timed."""
-    _, domain, _ = call(rasa.port, "GET", rasa.api("/domain"), headers={"Accept": "application/json"})
+    _, domain, _ = call(rasa.port, "GET", rasa.api("/domain"), headers={"Accept": "application/json", **rasa.auth()})
     version = subprocess.run(
         [str(RASA_PY), "-c", "import importlib.metadata as m; print(m.version('rasa'))"],
         capture_output=True,
@@ -362,11 +370,13 @@ def time_actions_directly(
             rasa.port,
             "GET",
             rasa.api(f"/conversations/{sender}/tracker", include_events="ALL", until=f"{t_action - 1e-6:.6f}"),
+            headers=rasa.auth(),
         )
         if status != 200:
             continue
         payload = {"next_action": name, "sender_id": sender, "tracker": tracker, "domain": domain, "version": version}
-        status, _, elapsed = call(action_port, "POST", "/webhook", payload)
+        secret = {"Authorization": f"Bearer {rasa.action_secret}"} if rasa.action_secret else {}
+        status, _, elapsed = call(action_port, "POST", "/webhook", payload, headers=secret)
         if status == 200:
             out.action_direct.append(elapsed)
             out.action_direct_by_name.setdefault(name, []).append(elapsed)
@@ -374,7 +384,9 @@ def time_actions_directly(
 
 def time_parse(server: Server, texts: Iterable[str], out: Breakdown) -> None:
     for text in texts:
-        status, _, elapsed = call(server.port, "POST", server.api("/model/parse"), {"text": text})
+        status, _, elapsed = call(
+            server.port, "POST", server.api("/model/parse"), {"text": text}, headers=server.auth()
+        )
         if status == 200:
             out.nlu_parse.append(elapsed)
 
@@ -537,13 +549,14 @@ def start_real(b: Bench) -> None:
         "MESO_ALERTS_FILE": str(run_dir / "alerts.jsonl"),
         "MESO_RASA_RUN_DIR": str(run_dir / "rasa"),
         "MESO_RASA_TOKEN": secrets.token_hex(16),
+        "MESO_ACTION_SERVER_SECRET": secrets.token_hex(16),
     }
     say(f"starting the real assistant (scripts/run.sh, Rasa :{rasa_port}, actions :{b.action_port}) ...")
     meter = LoadMeter()
     t0 = time.perf_counter()
     log = b.tmp / "run.log"
     proc = b.procs.start([ROOT / "scripts" / "run.sh"], log=log, cwd=ROOT, env=env)
-    b.real = Server(REAL, rasa_port, proc, log, env["MESO_RASA_TOKEN"])
+    b.real = Server(REAL, rasa_port, proc, log, env["MESO_RASA_TOKEN"], env["MESO_ACTION_SERVER_SECRET"])
     wait_ready(b.real, t0, ready_line=re.compile(r"ready in ([0-9.]+) s"))
     b.load["cold start, real assistant"] = meter.others()
     say(f"  ready in {b.real.launch_to_ready_s:.1f} s (run.sh says {b.real.self_reported_s} s)")

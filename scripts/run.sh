@@ -7,6 +7,9 @@
 # 1 s after it stayed up a minute) while the others keep serving.
 #   scripts/run.sh            # after scripts/setup-env.sh and scripts/train.sh (make run does all three)
 set -euo pipefail
+# Everything the servers write (conversations, the console's database, alerts, logs, generated
+# configuration with secrets) is readable by this account only.
+umask 077
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONDONTWRITEBYTECODE=1
 say() { printf '\033[1m[run]\033[0m %s\n' "$*"; }
@@ -14,6 +17,7 @@ die() { printf '\033[31m[run] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
 PY=.venv/bin/python
 RASA=.venv-rasa/bin/rasa
+RASA_PY=.venv-rasa/bin/python
 [ -x "$PY" ] && [ -x "$RASA" ] || die "the environments are missing: run 'make run' (or scripts/setup-env.sh)"
 
 # Settings (one typed object; this prints them as shell assignments)
@@ -22,12 +26,17 @@ import shlex
 from core.settings import get_settings
 s = get_settings()
 for k, v in dict(HOST=s.bind_host, RASA_PORT=s.rasa_port, ACTION_PORT=s.action_port, CONSOLE_PORT=s.console_port,
+                 ACTION_HOST=s.action_bind_host, ACTION_SECRET=s.action_server_secret or "",
+                 ACTION_PROBE="127.0.0.1" if s.action_bind_host in ("0.0.0.0", "::", "localhost") else s.action_bind_host,
                  TOKEN=s.rasa_token or "", RUN_DIR=s.rasa_run_dir, LOGS=s.rasa_run_dir / "logs",
                  MODEL=s.rasa_model_dir / "meso.tar.gz", DIALOGUE_TIMEOUT=s.dialogue_timeout_seconds,
                  ALERTS_FILE=s.alerts_file, STAFF_ALERT_URL=s.staff_alert_url or "", CLINIC_FILE=s.clinic_file,
                  CHANNELS=", ".join(["rest", "webchat"] + ["telegram"] * s.telegram_enabled
                                     + ["whatsapp"] * s.whatsapp_enabled)).items():
     print(f"{k}={shlex.quote(str(v))}")
+# Rasa's CORS (every route: its API and the widget's): the clinic's pages only (MESO_WIDGET_ORIGINS)
+from core.web_origins import for_rasa
+print("CORS=(" + " ".join(shlex.quote(o) for o in for_rasa(s.allowed_widget_origins)) + ")")
 PYEOF
 )" || die "the settings are invalid (see above)"
 [ -f "$MODEL" ] || die "no trained model at $MODEL: run 'make run' (or scripts/train.sh)"
@@ -38,14 +47,21 @@ if [ -z "$TOKEN" ]; then
   export MESO_RASA_TOKEN="$TOKEN"
   say "MESO_RASA_TOKEN is not set: using a random token for this run (set it in .env to call Rasa's API yourself)"
 fi
+if [ -z "$ACTION_SECRET" ]; then
+  # The action server answers only calls carrying this secret, which Rasa sends (endpoints.yml): without
+  # MESO_ACTION_SERVER_SECRET, a random one for this run.
+  ACTION_SECRET=$($PY -c "import secrets; print(secrets.token_urlsafe(32))")
+  export MESO_ACTION_SERVER_SECRET="$ACTION_SECRET"
+fi
+$PY -m core.private_files || die "cannot make the data files owner-only (see above)"
 $PY -m bot.rasa_config >/dev/null || die "cannot write the Rasa configuration (see above)"
 
-port_free() { $PY -c "import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('$HOST', int(sys.argv[1])))" "$1" 2>/dev/null; }
-port_free "$ACTION_PORT" || die "port $ACTION_PORT (action server) is already in use: stop whatever runs there, or set MESO_ACTION_PORT (and MESO_ACTION_SERVER_URL) to another port"
+port_free() { $PY -c "import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((sys.argv[2], int(sys.argv[1])))" "$1" "${2:-$HOST}" 2>/dev/null; }
+port_free "$ACTION_PORT" "$ACTION_HOST" || die "port $ACTION_PORT (action server) is already in use: stop whatever runs there, or set MESO_ACTION_PORT (and MESO_ACTION_SERVER_URL) to another port"
 port_free "$RASA_PORT" || die "port $RASA_PORT (Rasa) is already in use: stop whatever runs there (another 'make run'?), or set MESO_RASA_PORT to another port"
 port_free "$CONSOLE_PORT" || die "port $CONSOLE_PORT (staff console) is already in use: stop whatever runs there, or set MESO_CONSOLE_PORT to another port"
 
-mkdir -p "$LOGS"
+mkdir -p -m 700 "$LOGS"
 pids=()
 stop() {
   trap - INT TERM EXIT
@@ -77,20 +93,21 @@ $(tail -n 20 "$4")"
 # The three servers, by index: name, log, health URL; launch N starts server N (its log is appended to).
 names=("action server" "Rasa" "staff console")
 logs=("$LOGS/actions.log" "$LOGS/rasa.log" "$LOGS/console.log")
-urls=("http://127.0.0.1:$ACTION_PORT/health" "http://127.0.0.1:$RASA_PORT/webhooks/rest/" "http://127.0.0.1:$CONSOLE_PORT/health")
-api=()
-[ -n "$TOKEN" ] && api=(--enable-api --auth-token "$TOKEN")
+urls=("http://$ACTION_PROBE:$ACTION_PORT/health" "http://127.0.0.1:$RASA_PORT/webhooks/rest/" "http://127.0.0.1:$CONSOLE_PORT/health")
 started=(0 0 0)
 launch() {
   case $1 in
-    0) $PY -m actions.server --port "$ACTION_PORT" --host "$HOST" >>"${logs[0]}" 2>&1 & ;;
+    # The action server's secret reaches it in the environment (MESO_ACTION_SERVER_SECRET), never on
+    # the command line, which `ps` shows to everyone on the host.
+    0) $PY -m actions.server --port "$ACTION_PORT" --host "$ACTION_HOST" >>"${logs[0]}" 2>&1 & ;;
     # Rasa cannot read the typed settings (no pydantic-settings in its environment): what its channels
-    # and tracker store need is passed on here (bot/runtime.py).
+    # and tracker store need is passed on here (bot/runtime.py). bot/rasa_run.py starts `rasa run` with its
+    # HTTP API behind a JWT secret (MESO_RASA_TOKEN) read from the environment, so `ps` does not show it.
     1) MESO_DIALOGUE_TIMEOUT_SECONDS="$DIALOGUE_TIMEOUT" MESO_ALERTS_FILE="$ALERTS_FILE" \
-         MESO_STAFF_ALERT_URL="$STAFF_ALERT_URL" MESO_CLINIC_FILE="$CLINIC_FILE" \
-         $RASA run --model "$MODEL" --endpoints "$RUN_DIR/endpoints.yml" \
-         --credentials "$RUN_DIR/credentials.yml" --port "$RASA_PORT" --interface "$HOST" --cors "*" \
-         "${api[@]}" >>"${logs[1]}" 2>&1 & ;;
+         MESO_STAFF_ALERT_URL="$STAFF_ALERT_URL" MESO_CLINIC_FILE="$CLINIC_FILE" MESO_RASA_TOKEN="$TOKEN" \
+         $RASA_PY -m bot.rasa_run run --model "$MODEL" --endpoints "$RUN_DIR/endpoints.yml" \
+         --credentials "$RUN_DIR/credentials.yml" --port "$RASA_PORT" --interface "$HOST" --cors ${CORS[@]+"${CORS[@]}"} \
+         >>"${logs[1]}" 2>&1 & ;;
     2) $PY -m console serve >>"${logs[2]}" 2>&1 & ;;
   esac
   pids[$1]=$!

@@ -11,6 +11,11 @@
  * is only ever set with textContent (never innerHTML). Nothing is sent to the server before the
  * patient agrees to the privacy notice; every message then carries `consent: true`.
  *
+ * The server issues the chat's session (POST session, once the patient has agreed and first writes);
+ * the widget keeps it in localStorage, so the chat survives a reload and a closed tab (a clinician's
+ * reply waits in it), and sends it only in the `Authorization` header: never in a URL, never as a
+ * cookie (so no other site can make the browser send it). An ended session (401) starts a new chat.
+ *
  * The widget writes no safety wording of its own: the disclaimer, the urgent-care notes and the
  * handoff / emergency banners come from the server (`config.texts`, from actions/safety/texts.yml),
  * and replies are shown as the server sends them. The clinic's emergency number and phone are
@@ -98,18 +103,6 @@
     }
   }
 
-  function newSessionId() {
-    var c = window.crypto || window.msCrypto;
-    if (c && typeof c.randomUUID === "function") return c.randomUUID();
-    var bytes = new Uint8Array(16);
-    c.getRandomValues(bytes);
-    return Array.prototype.map
-      .call(bytes, function (b) {
-        return ("0" + b.toString(16)).slice(-2);
-      })
-      .join("");
-  }
-
   // ---------------------------------------------------------------- state
 
   var state = {
@@ -120,7 +113,7 @@
       phone: "",
     },
     texts: {}, // the widget's fixed safety wording, from the server's config (see renderTexts)
-    saved: loadSaved(), // {consent: "agreed" | "declined", session_id, agreed_at}
+    saved: loadSaved(), // {consent: "agreed" | "declined", session (from the server), agreed_at}
     open: false,
     cursor: 0,
     seen: {},
@@ -135,10 +128,16 @@
     connTimer: 0,
     epoch: 0,
     unread: 0,
+    starting: null, // the request for a new session, while it is on its way
   };
+  delete state.saved.session_id; // made by an older widget in the browser: the server no longer accepts it
 
   function agreed() {
-    return state.saved.consent === "agreed" && typeof state.saved.session_id === "string";
+    return state.saved.consent === "agreed";
+  }
+
+  function hasSession() {
+    return agreed() && typeof state.saved.session === "string" && state.saved.session !== "";
   }
 
   // ---------------------------------------------------------------- colours
@@ -837,20 +836,22 @@
   }
   NetError.prototype = Object.create(Error.prototype);
 
+  /** A request to the server; `init.session` (the token) goes in the Authorization header. */
   function request(path, init, timeout) {
     var ctrl = typeof AbortController === "function" ? new AbortController() : null;
     var timer = setTimeout(function () {
       if (ctrl) ctrl.abort();
     }, timeout);
-    var opts = { credentials: "omit", cache: "no-store", mode: "cors" };
+    var opts = { credentials: "omit", cache: "no-store", mode: "cors", headers: {} };
     if (ctrl) opts.signal = ctrl.signal;
-    for (var k in init) opts[k] = init[k];
+    for (var k in init) if (k !== "session") opts[k] = init[k];
+    if (init.session) opts.headers.Authorization = "Bearer " + init.session;
     return fetch(BASE + path, opts)
       .catch(function (e) {
         throw new NetError(String((e && e.message) || e));
       })
       .then(function (res) {
-        if (res.status >= 500 || res.status === 408 || res.status === 429) throw new NetError("HTTP " + res.status);
+        if (res.status >= 500 || res.status === 408) throw new NetError("HTTP " + res.status);
         return res.json().then(
           function (body) {
             if (!res.ok) {
@@ -870,8 +871,50 @@
       });
   }
 
-  function historyPath() {
-    return "history?session_id=" + encodeURIComponent(state.saved.session_id) + "&after=" + state.cursor;
+  function readHistory() {
+    return request("history?after=" + state.cursor, { method: "GET", session: state.saved.session }, GET_TIMEOUT);
+  }
+
+  /** The chat's session: the one kept, or a new one from the server (resolves to its token). */
+  function ensureSession() {
+    if (hasSession()) return Promise.resolve(state.saved.session);
+    if (state.starting) return state.starting;
+    var epoch = state.epoch;
+    state.starting = request(
+      "session",
+      { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ consent: true }) },
+      GET_TIMEOUT
+    )
+      .then(function (body) {
+        if (!body || typeof body.session !== "string" || !body.session) throw new NetError("no session");
+        if (epoch === state.epoch && agreed()) {
+          state.saved.session = body.session;
+          save();
+        }
+        return body.session;
+      })
+      .finally(function () {
+        state.starting = null;
+      });
+    return state.starting;
+  }
+
+  /** The server no longer knows the session (ended after a long pause, or forgotten elsewhere): the
+   * conversation it opened cannot be read any more, so the chat starts again (consent is kept). */
+  function sessionEnded() {
+    delete state.saved.session;
+    save();
+    state.epoch += 1;
+    state.cursor = 0;
+    state.seen = {};
+    setHandoff(false);
+    Array.prototype.slice.call(log.children).forEach(function (node) {
+      var unsent = state.outbox.some(function (item) {
+        return item.el === node;
+      });
+      if (node !== emptyHint && !unsent) log.removeChild(node);
+    });
+    emptyHint.hidden = state.outbox.length > 0;
   }
 
   function send(text, display) {
@@ -932,20 +975,19 @@
     item.statusEl.textContent = "Sending…";
     typing.hidden = false;
     scrollToEnd();
-    request(
-      "webhook",
-      {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({
-          session_id: state.saved.session_id,
-          message: item.text,
-          consent: true,
-          after: state.cursor,
-        }),
-      },
-      POST_TIMEOUT
-    )
+    ensureSession()
+      .then(function (token) {
+        return request(
+          "webhook",
+          {
+            method: "POST",
+            session: token,
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ message: item.text, consent: true, after: state.cursor }),
+          },
+          POST_TIMEOUT
+        );
+      })
       .then(
         function (body) {
           var index = state.outbox.indexOf(item);
@@ -970,6 +1012,14 @@
               if (other.status === "queued") markFailed(other, "Not sent.");
             });
             connectionLost();
+          } else if (err.status === 401 && !item.renewed) {
+            // the session ended: a new chat, and this message is its first (once, never in a loop)
+            item.renewed = true;
+            item.status = "queued";
+            sessionEnded();
+          } else if (err.status === 429) {
+            // too many messages at once: the server's polite text (with the emergency number when it matters)
+            markFailed(item, err.message);
           } else if (err.status === 413) {
             markFailed(item, "Too long to send: please shorten it.");
           } else if (err.status === 403) {
@@ -994,20 +1044,21 @@
 
   function schedulePoll(delay) {
     clearTimeout(state.pollTimer);
-    if (!agreed() || state.lost || state.sending || state.cursor === 0) return;
+    if (!hasSession() || state.lost || state.sending || state.cursor === 0) return;
     state.pollTimer = setTimeout(poll, delay == null ? pollDelay() : delay);
   }
 
   function poll() {
-    if (state.sending || state.lost || !agreed()) return;
+    if (state.sending || state.lost || !hasSession()) return;
     var epoch = state.epoch;
-    request(historyPath(), { method: "GET" }, GET_TIMEOUT).then(
+    readHistory().then(
       function (body) {
         if (epoch === state.epoch && !state.sending) apply(body, true);
         schedulePoll();
       },
       function (err) {
         if (err instanceof NetError) connectionLost();
+        else if (err.status === 401 && epoch === state.epoch) sessionEnded();
         else schedulePoll(POLL_SLOW);
       }
     );
@@ -1035,7 +1086,8 @@
   function tryReconnect() {
     clearTimeout(state.reconnectTimer);
     if (!state.lost) return;
-    var probe = agreed() ? request(historyPath(), { method: "GET" }, GET_TIMEOUT) : request("config", { method: "GET" }, GET_TIMEOUT);
+    var withHistory = hasSession();
+    var probe = withHistory ? readHistory() : request("config", { method: "GET" }, GET_TIMEOUT);
     probe.then(
       function (body) {
         if (!state.lost) return;
@@ -1043,7 +1095,7 @@
         state.backoff = 1000;
         state.epoch += 1;
         setConn("back");
-        if (agreed()) apply(body, true);
+        if (withHistory) apply(body, true);
         state.outbox.forEach(function (item) {
           if (item.status === "queued") item.statusEl.textContent = "Sending…";
         });
@@ -1055,6 +1107,8 @@
         else {
           state.lost = false;
           setConn("back");
+          if (err.status === 401) sessionEnded();
+          processOutbox();
           schedulePoll(POLL_SLOW);
         }
       }
@@ -1062,10 +1116,10 @@
   }
 
   function loadHistory() {
-    if (!agreed()) return;
+    if (!hasSession()) return; // no chat yet: the first message asks for a session
     state.cursor = 0;
     var epoch = state.epoch;
-    request(historyPath(), { method: "GET" }, GET_TIMEOUT).then(
+    readHistory().then(
       function (body) {
         if (epoch !== state.epoch) return; // a message went out meanwhile: its reply brought the history
         apply(body, false);
@@ -1073,6 +1127,11 @@
       },
       function (err) {
         if (err instanceof NetError) connectionLost();
+        else if (err.status === 401 && epoch === state.epoch) sessionEnded();
+        else if (err.status === 429)
+          setTimeout(function () {
+            if (epoch === state.epoch) loadHistory();
+          }, POLL_FAST);
       }
     );
   }
@@ -1101,11 +1160,7 @@
   // ---------------------------------------------------------------- consent
 
   function agree() {
-    state.saved = {
-      consent: "agreed",
-      session_id: newSessionId(),
-      agreed_at: new Date().toISOString(),
-    };
+    state.saved = { consent: "agreed", agreed_at: new Date().toISOString() }; // the session comes with the first message
     save();
     state.cursor = 0;
     state.seen = {};
@@ -1123,6 +1178,10 @@
   function forget() {
     clearTimeout(state.pollTimer);
     clearTimeout(state.reconnectTimer);
+    if (hasSession()) {
+      // end the session on the server too, so no copy of the key opens the chat again (best effort)
+      request("session", { method: "DELETE", session: state.saved.session }, GET_TIMEOUT).catch(function () {});
+    }
     try {
       local.removeItem(STORE_KEY);
     } catch (e) {

@@ -104,12 +104,6 @@ def training_examples() -> list[Example]:
         for row in _jsonl(path):
             label = row.get("label")
             examples.append(Example(row["text"], label == "emergency", label == "personal_medical", f"corpus:{label}"))
-    from understanding import corpus as patient_corpus  # its training split only, never held-out
-
-    for msg in patient_corpus.load("train"):
-        examples.append(
-            Example(msg.text, msg.route == "emergency", msg.route == "medical", f"understanding:{msg.route}")
-        )
     for name, emergency, personal in (("warning_signs", True, False), ("personal_medical", False, True)):
         try:
             cat = catalogue.load(name)

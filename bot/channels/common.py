@@ -2,6 +2,18 @@
 bot's messages into what the patient sees and the internal reply metadata (which never leaves),
 the polite fallback when the dialogue fails, and the wording for things a channel cannot read.
 
+Robust input and abuse limits (one way for every channel, the web chat included):
+
+- `read_json(request, limit)` / `read_raw` + `parse_body`: the body within a size limit (413 before it
+  is read, bot/channels/bodies.py; the route must be declared `stream=True`, and the blueprint given to
+  `refuse_unread_bodies`) and strict JSON (400 for NaN, 1e999, huge integers, deep nesting), never a 500.
+- `guard_from(credentials)`, `client_of(request, guard)`: the process's limits (bot/channels/limits.py)
+  and the client's address; `guard.request_from(address)` for an anonymous request,
+  `guard.admit(sender)` for a patient message (a `Ticket`: `async with ticket:` runs the turn in the
+  conversation's order), `too_many(refusal, text)` for the polite 429 with Retry-After.
+- `busy_note(guard, sender, texts)`: for messaging apps (which retry a 429), one polite note per
+  minute instead, urgent-care wording when a refused message has warning signs.
+
 Runs inside the Rasa server (Python 3.10 environment): standard library, Rasa and Sanic only.
 """
 
@@ -20,10 +32,12 @@ from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, U
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from sanic import response
+from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.safety import texts as safety_texts
 from actions.safety.warning_signs import detect_warning_signs
+from bot.channels.bodies import BadJson, TooLarge, close_unread_body, parse_json, read_body
 from bot.channels.fallback import (
     REASON,
     Failure,
@@ -34,6 +48,7 @@ from bot.channels.fallback import (
     has_meta,
     run_dialogue,
 )
+from bot.channels.limits import Guard, Limits, Refusal, Ticket, guard_for
 from bot.runtime import runtime, staff_alerts
 from bot.tracker_store import TrackerStoreUnavailable, fail_closed
 
@@ -283,6 +298,113 @@ async def run_turn(
 def json_error(status: int, message: str) -> HTTPResponse:
     """A JSON error body for a refused request (never a stack trace)."""
     return response.json({"error": message}, status=status)
+
+
+# -- robust input --------------------------------------------------------------------------------
+
+
+async def read_raw(request: Request, limit: int) -> bytes | HTTPResponse:
+    """The raw body of a `stream=True` route, or a 413 (before reading when the declared length is
+    too large; as soon as a chunked body passes `limit`)."""
+    try:
+        return await read_body(request, limit)
+    except TooLarge:
+        return json_error(413, f"the body is larger than {limit // 1024} KiB")
+
+
+def parse_body(raw: bytes, hint: str) -> Any | HTTPResponse:
+    """Strict JSON (bot/channels/bodies.py) or a 400 whose message starts with `hint`."""
+    try:
+        return parse_json(raw)
+    except BadJson as exc:
+        return json_error(400, f"{hint}: {exc}")
+
+
+async def read_json(request: Request, limit: int, hint: str) -> Any | HTTPResponse:
+    """`read_raw` then `parse_body`: the parsed body, or the 413/400 to return as it is."""
+    raw = await read_raw(request, limit)
+    return raw if isinstance(raw, HTTPResponse) else parse_body(raw, hint)
+
+
+# -- abuse limits --------------------------------------------------------------------------------
+
+
+def refuse_unread_bodies(blueprint: Any) -> None:
+    """For a blueprint whose POST routes are `stream=True`: a request answered before its body was read
+    gets its connection closed, not its body read and thrown away (bot/channels/bodies.py)."""
+    blueprint.middleware(close_unread_body, "response")
+
+
+def guard_from(credentials: dict[str, Any] | None) -> Guard:
+    """The process's shared limits from a channel's credentials (`limits`, written by
+    bot/rasa_config.py from the settings); the defaults when there are none."""
+    raw = (credentials or {}).get("limits")
+    return guard_for(Limits.from_mapping(raw if isinstance(raw, dict) else None))
+
+
+def client_of(request: Request, guard: Guard) -> str:
+    """The client's address as the limits count it (X-Forwarded-For only from trusted proxies)."""
+    return guard.address(str(request.ip or ""), request.headers.get("X-Forwarded-For"))
+
+
+def _has_warning_signs(texts: list[str]) -> bool:
+    try:
+        return any(detect_warning_signs(t) for t in texts if t)
+    except Exception:
+        log.exception("the warning-sign detector raised on a refused message: the urgent wording is used")
+        return True
+
+
+def busy_text(urgent: bool) -> str:
+    """What a patient is told when a message is refused by a limit: the reviewed "couldn't process
+    that just now, try again" text, or its urgent-care version when a refused message has warning
+    signs (the patient is never left without the emergency number)."""
+    try:
+        return safety_texts.channel_fallback(safety_texts.ClinicFacts.from_mapping(clinic()), urgent)
+    except Exception:
+        log.exception("the busy text could not be built: using the last-resort text")
+        return safety_texts.LAST_RESORT_URGENT if urgent else safety_texts.LAST_RESORT
+
+
+def too_many(refusal: Refusal, texts: list[str] | None = None) -> HTTPResponse:
+    """The polite 429: Retry-After, and the patient-facing text in `error`."""
+    urgent = _has_warning_signs(texts or [])
+    if urgent:
+        log.error(
+            "a refused message (%s limit) has warning signs: the 429 carries the urgent-care text", refusal.reason
+        )
+    return response.json(
+        {"error": busy_text(urgent), "retry_after": refusal.retry_after, "limit": refusal.reason},
+        status=429,
+        headers={"Retry-After": str(refusal.retry_after)},
+    )
+
+
+@dataclass(frozen=True)
+class BusyNote:
+    """One polite note to a messaging-app patient whose messages were refused, sent in its place in
+    the conversation's line (after the messages that were admitted)."""
+
+    text: str
+    ticket: Ticket
+
+
+def busy_note(guard: Guard, sender: str, texts: list[str]) -> BusyNote | None:
+    """A note for refused messages, or None when this sender had one of its kind within the last
+    minute (a flood gets one note, not one per message). Call it in the webhook handler itself, so the
+    note's place in line is after the messages admitted before it."""
+    urgent = _has_warning_signs(texts)
+    signs = " (with warning signs)" if urgent else ""
+    if not guard.note_due(sender, "urgent" if urgent else "busy"):
+        log.warning(
+            "%d message(s)%s from %s refused by the rate limits; noted within the minute", len(texts), signs, sender
+        )
+        return None
+    if urgent:
+        log.error("EMERGENCY wording sent to %s for a message refused by the rate limits", sender)
+    log.warning("%d message(s)%s from %s refused by the rate limits: one note sent", len(texts), signs, sender)
+    ticket = guard.lines.join(sender, always=True)
+    return BusyNote(busy_text(urgent), ticket) if ticket is not None else None
 
 
 class BackgroundTurns:

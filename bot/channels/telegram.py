@@ -3,11 +3,18 @@ does not check who sent an update.
 
 - Every update must carry `X-Telegram-Bot-Api-Secret-Token` equal to the configured secret (the
   `secret_token` given to setWebhook), compared in constant time; anything else gets a 403 and is
-  not recorded.
+  not recorded. Refused secrets count per client address, and an address past its budget gets 429
+  before its body is read.
+- The body is read within BODY_LIMIT (413 before reading when the declared length is larger) and
+  parsed strictly (bot/channels/bodies.py: 400 for NaN, 1e999, deep nesting...).
 - Each `update_id` is processed once (bot/channels/deliveries.py), so Telegram's retries and
   replays produce one user event and one reply.
 - The webhook answers at once and the turn runs in the background, so a slow action never makes
-  Telegram retry.
+  Telegram retry. One chat's messages run one at a time in the order they arrived; beyond the chat's
+  budget or line (bot/channels/limits.py) the update is still acknowledged (a 429 would only make
+  Telegram deliver it again) and the patient gets one polite "try again" note a minute, with
+  urgent-care wording when a refused message has warning signs. Refused messages never reach the
+  dialogue, so a flood never fills the staff queue.
 - Clarifying options become inline keyboard buttons; a tap comes back as a callback query with the
   button's payload. Photos, stickers, voice notes, edits... get a short text-only reply (a photo's
   caption is still read, so warning signs in it are not missed).
@@ -21,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -34,17 +40,25 @@ from sanic.response import HTTPResponse
 from bot.channels.common import (
     MAX_MESSAGE,
     BackgroundTurns,
+    BusyNote,
     MessagingAppOutput,
     OnNewMessage,
     Outgoing,
+    busy_note,
     chunks,
+    client_of,
     for_messaging_app,
+    guard_from,
     json_error,
+    read_json,
+    refuse_unread_bodies,
     run_turn,
+    too_many,
     truncate,
     unreadable_text,
 )
 from bot.channels.deliveries import DeliveryLog
+from bot.channels.limits import Guard, Refusal, Ticket
 from bot.channels.platform_api import PlatformApi
 from bot.channels.staff import DeliveryResult
 from core.text_clean import clean_text
@@ -54,6 +68,7 @@ log = logging.getLogger(__name__)
 PREFIX = "tg-"
 TEXT_LIMIT = 4000  # Telegram allows 4096 characters per message
 CALLBACK_LIMIT = 64  # bytes of callback_data
+BODY_LIMIT = 1024 * 1024  # an update holds one message (4,096 characters) and what it replies to
 UNREADABLE = {
     "photo": "photos",
     "sticker": "stickers",
@@ -141,9 +156,10 @@ class TelegramInput(InputChannel):
             secret=str(c.get("secret_token") or ""),
             api_base=str(c.get("api_base") or "https://api.telegram.org"),
             deliveries_url=str(c.get("deliveries_db_url") or ""),
+            guard=guard_from(c),
         )
 
-    def __init__(self, token: str, secret: str, api_base: str, deliveries_url: str) -> None:
+    def __init__(self, token: str, secret: str, api_base: str, deliveries_url: str, guard: Guard) -> None:
         if not token or len(secret) < 16 or not deliveries_url:
             raise ValueError(
                 "the Telegram channel needs access_token, a secret_token of at least 16 characters and deliveries_db_url"
@@ -152,6 +168,7 @@ class TelegramInput(InputChannel):
         self.api = PlatformApi(f"{api_base.rstrip('/')}/bot{token}", name="Telegram")
         self.deliveries = DeliveryLog(deliveries_url)
         self.background = BackgroundTurns()
+        self.guard = guard
         self.callbacks: dict[str, str] = {}  # short key -> payload, for payloads over 64 bytes
 
     def url_prefix(self) -> str:
@@ -194,37 +211,55 @@ class TelegramInput(InputChannel):
 
     # -- incoming ------------------------------------------------------------------------------
 
-    async def _handle(self, incoming: Incoming, update_id: int, on_new_message: OnNewMessage, agent: Any) -> None:
+    async def _handle(
+        self, incoming: Incoming, update_id: int, ticket: Ticket, on_new_message: OnNewMessage, agent: Any
+    ) -> None:
+        """One update, in its place in the chat's line."""
         sender = PREFIX + incoming.chat_id
+        async with ticket:
+            if incoming.callback_id:
+                await self.api.post("answerCallbackQuery", {"callback_query_id": incoming.callback_id})
+            if incoming.unreadable:
+                await self.send(sender, [Outgoing(unreadable_text(incoming.unreadable))])
+            if not incoming.text:
+                return
+            await self.api.post("sendChatAction", {"chat_id": incoming.chat_id, "action": "typing"})
+            reply = await run_turn(
+                on_new_message, incoming.text, sender, self.name(), message_id=f"tg-{update_id}", agent=agent
+            )
+            await self.send(sender, for_messaging_app(reply))
+
+    async def _refused(self, incoming: Incoming, note: BusyNote | None) -> None:
+        """A refused update: the button tap is still acknowledged (so its spinner stops), and the
+        patient gets the note when one is due."""
         if incoming.callback_id:
             await self.api.post("answerCallbackQuery", {"callback_query_id": incoming.callback_id})
-        if incoming.unreadable:
-            await self.send(sender, [Outgoing(unreadable_text(incoming.unreadable))])
-        if not incoming.text:
-            return
-        await self.api.post("sendChatAction", {"chat_id": incoming.chat_id, "action": "typing"})
-        reply = await run_turn(
-            on_new_message, incoming.text, sender, self.name(), message_id=f"tg-{update_id}", agent=agent
-        )
-        await self.send(sender, for_messaging_app(reply))
+        if note is not None:
+            async with note.ticket:
+                await self.send(PREFIX + incoming.chat_id, [Outgoing(note.text)])
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         hook = Blueprint("telegram_webhook", __name__)
+        refuse_unread_bodies(hook)
 
         @hook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
-        @hook.route("/webhook", methods=["POST"])
+        @hook.route("/webhook", methods=["POST"], stream=True)
         async def webhook(request: Request) -> HTTPResponse:
+            address = client_of(request, self.guard)
+            blocked = self.guard.auth_blocked(address)
+            if blocked:
+                return too_many(blocked)
             given = (request.headers.get("X-Telegram-Bot-Api-Secret-Token") or "").encode()
             if not hmac.compare_digest(given, self.secret):
+                self.guard.auth_failed(address)
                 log.warning("Telegram webhook: refused an update without the right secret token")
                 return json_error(403, "forbidden")
-            try:
-                update = json.loads(request.body or b"")
-            except (ValueError, UnicodeDecodeError, RecursionError):
-                return json_error(400, "the body must be a JSON Telegram Update")
+            update = await read_json(request, BODY_LIMIT, "the body must be a JSON Telegram Update")
+            if isinstance(update, HTTPResponse):
+                return update
             if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
                 return json_error(400, "not a Telegram Update (no update_id)")
             update_id = update["update_id"]
@@ -234,8 +269,16 @@ class TelegramInput(InputChannel):
             if not self.deliveries.claim("telegram", str(update_id)):
                 log.info("Telegram update %s delivered again: ignored", update_id)
                 return response.json({"status": "duplicate"})
+            sender = PREFIX + incoming.chat_id
+            admitted = self.guard.admit(sender)
+            if isinstance(admitted, Refusal):
+                # acknowledged all the same: Telegram would only deliver a refused update again
+                note = busy_note(self.guard, sender, [incoming.text or ""])
+                self.background.start(self._refused(incoming, note), f"telegram update {update_id} refused")
+                return response.json({"status": "refused", "limit": admitted.reason})
             self.background.start(
-                self._handle(incoming, update_id, on_new_message, request.app.ctx.agent), f"telegram update {update_id}"
+                self._handle(incoming, update_id, admitted, on_new_message, request.app.ctx.agent),
+                f"telegram update {update_id}",
             )
             return response.json({"status": "accepted"})
 

@@ -4,11 +4,22 @@
     GET  demo                 a sample clinic page with the widget on it
     GET  config               clinic name, privacy link, emergency number, phone, and the widget's fixed
                               safety wording (`texts`, from actions/safety/texts.yml)
-    POST webhook              {"session_id", "message", "consent": true, "after": <cursor>} -> the turn
-    GET  history?session_id=&after=<cursor>   messages since the cursor (reload, staff replies)
+    POST session              {"consent": true} -> 201 {"session": <token>, "idle_days": n}: a new session
+    GET  session              (session) -> {"sender_id"}: the conversation it opens (not a secret)
+    DELETE session            (session) -> 204: ends it ("Forget this chat on this device")
+    POST webhook              (session) {"message", "consent": true, "after": <cursor>} -> the turn
+    GET  history?after=<cursor>   (session) messages since the cursor (reload, staff replies)
 
-The session id is a random secret the widget keeps in the browser; the conversation's sender id is
-`web-<session id>`. Nothing is processed without `consent: true` (the widget collects it first).
+(session): the header `Authorization: Bearer <token>`. The server issues the session and keeps only its
+hash (bot/channels/webchat_sessions.py); the conversation's sender id is chosen by the server with it,
+so a sender id seen in a log, an alert or the console opens nothing, and an id made up by a client is
+refused (401). Tokens never travel in a URL. Browsers on pages other than the clinic's configured
+origins (MESO_WIDGET_ORIGINS, which also set Rasa's CORS) or Rasa's own are refused (403).
+Nothing is processed without `consent: true` (the widget collects it first). Bodies are size-limited
+before they are read and parsed strictly, every request counts against its address's budget, and a
+conversation's messages wait their turn in its line (bot/channels/common.py, limits.py): a polite 429
+beyond. If the session store is down, a message is answered by the channel's fallback (urgent care for
+warning signs) and stored nowhere. docs/security/widget-sessions.md has the reasons.
 Replies carry text, buttons and, for styling only, the kinds `emergency` and `handoff`; the reply
 metadata itself never leaves the server. History is read from the tracker store, so it survives a
 reload, works across Rasa replicas, and includes staff replies.
@@ -20,11 +31,12 @@ and history is cleaned on the way out, so a record stored before that still read
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
-import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from rasa.core.channels.channel import InputChannel
 from rasa.shared.core.events import BotUttered, UserUttered
@@ -33,23 +45,63 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.safety.texts import widget_texts
-from bot.channels.common import MAX_MESSAGE, OnNewMessage, clinic, json_error, run_turn
+from actions.safety.warning_signs import detect_warning_signs
+from bot.channels.common import (
+    MAX_MESSAGE,
+    OnNewMessage,
+    client_of,
+    clinic,
+    fallback_reply,
+    guard_from,
+    json_error,
+    read_json,
+    refuse_unread_bodies,
+    run_turn,
+    too_many,
+)
+from bot.channels.fallback import build_fallback
+from bot.channels.limits import Guard, Refusal
 from bot.channels.staff import DeliveryResult
+from bot.channels.webchat_sessions import WidgetSessions
+from bot.runtime import staff_alerts
+from core import web_origins
 from core.text_clean import clean_text
 
 log = logging.getLogger(__name__)
 
-PREFIX = "web-"
-SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 WIDGET_DIR = Path(__file__).resolve().parents[2] / "widget"
 STYLED_KINDS = ("emergency", "handoff")
+DEFAULT_SESSION_DAYS = 30
+WEBHOOK_BODY_LIMIT = 256 * 1024
+"""A 10,000-character message written as JSON escapes (12 bytes per emoji) fits."""
+SESSION_BODY_LIMIT = 4 * 1024
+NO_SESSION = "no widget session, or it has ended: start one with POST /webhooks/webchat/session"
+T = TypeVar("T")
 
 
 def _cursor(value: Any) -> int:
     try:
         return max(0, int(value or 0))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: 1e999 is infinity
         return 0
+
+
+def _bearer(request: Request) -> str:
+    """The session token from `Authorization: Bearer <token>` ("" when there is none)."""
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _unauthorised() -> HTTPResponse:
+    refused = json_error(401, NO_SESSION)
+    refused.headers["WWW-Authenticate"] = 'Bearer realm="webchat"'
+    return refused
+
+
+def _private(reply: HTTPResponse) -> HTTPResponse:
+    """A patient's data or key: never kept by a cache."""
+    reply.headers["Cache-Control"] = "no-store"
+    return reply
 
 
 def transcript(events: list[Any], after: int) -> list[dict[str, Any]]:
@@ -104,13 +156,73 @@ def _button_title(before: list[Any], payload: str) -> str:
 
 
 class WebChatInput(InputChannel):
+    """The widget's API. `sessions` is None only when built without credentials (then every
+    request that needs a session gets a 503); `origins` are the clinic's pages (core/web_origins.py)."""
+
+    def __init__(
+        self, sessions: WidgetSessions | None = None, origins: tuple[str, ...] = (), guard: Guard | None = None
+    ) -> None:
+        self.sessions = sessions
+        self.origins = origins
+        self.guard = guard or guard_from(None)
+
     @classmethod
     def name(cls) -> str:
         return "webchat"
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        return cls()
+        credentials = credentials or {}
+        url = credentials.get("sessions_db_url")
+        days = float(credentials.get("session_days") or DEFAULT_SESSION_DAYS)
+        origins = web_origins.parse(credentials.get("origins") or ())
+        return cls(WidgetSessions(url, days) if url else None, origins, guard_from(credentials))
+
+    def origin_refused(self, request: Request) -> HTTPResponse | None:
+        """A 403 for a browser on a page that is neither one of the clinic's origins nor Rasa's own
+        (CORS already keeps such a page from reading replies; this keeps it from writing too).
+        Requests without an Origin header (not from a browser page) pass: they need a session anyway."""
+        origin = request.headers.get("origin")
+        if not origin or web_origins.allows(origin, self.origins):
+            return None
+        if urlsplit(origin).netloc.lower() == (request.host or "").lower():
+            return None  # a page Rasa serves itself, such as the demo
+        return json_error(403, "this page is not one of the clinic's web pages allowed to use the chat")
+
+    def gate(self, request: Request) -> HTTPResponse | None:
+        """The origin check, then the client address's request budget (bot/channels/limits.py): a 403 or
+        a polite 429, or None to go on. Every API request passes here before anything is read or looked up.
+        Failed session lookups are not counted as failed logins: a 256-bit token cannot be guessed, and
+        this budget already bounds the lookups."""
+        refused = self.origin_refused(request)
+        if refused is not None:
+            return refused
+        over = self.guard.request_from(client_of(request, self.guard))
+        return too_many(over) if over else None
+
+    async def _stored(self, work: Callable[[WidgetSessions], T]) -> T | HTTPResponse:
+        """Runs session work in a worker thread; a 503 when there is no session store or it failed."""
+        sessions = self.sessions
+        if sessions is None:
+            return json_error(503, "widget sessions are not configured on this server")
+        try:
+            return await asyncio.to_thread(work, sessions)
+        except Exception:
+            log.exception("webchat: the session store failed")
+            return json_error(503, "the chat is unavailable for a moment: please try again")
+
+    async def sender_of(self, request: Request) -> str | HTTPResponse:
+        """The conversation of the request's session, or the response refusing it (403, 429, 401 or 503)."""
+        refused = self.gate(request)
+        if refused is not None:
+            return refused
+        token = _bearer(request)
+        if not token:
+            return _unauthorised()
+        found = await self._stored(lambda sessions: sessions.resolve(token))
+        if isinstance(found, HTTPResponse):
+            return found
+        return found if found else _unauthorised()
 
     async def deliver_staff_reply(
         self, recipient: str, text: str, last_user_message_at: float | None
@@ -120,10 +232,10 @@ class WebChatInput(InputChannel):
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         hook = Blueprint("webchat", __name__)
+        refuse_unread_bodies(hook)
 
-        async def conversation(request: Request, session_id: str, after: int) -> dict[str, Any]:
+        async def conversation(request: Request, sender: str, after: int) -> dict[str, Any]:
             store = request.app.ctx.agent.tracker_store
-            sender = PREFIX + session_id
             retrieve = getattr(store, "retrieve_full_tracker", store.retrieve)
             tracker = await retrieve(sender)
             if tracker is None:
@@ -169,26 +281,58 @@ class WebChatInput(InputChannel):
                 }
             )
 
+        @hook.route("/session", methods=["POST"], stream=True)
+        async def start_session(request: Request) -> HTTPResponse:
+            refused = self.gate(request)
+            if refused is not None:
+                return refused
+            body = await _json_object(request, SESSION_BODY_LIMIT)
+            if isinstance(body, HTTPResponse):
+                return body
+            if body.get("consent") is not True:
+                return json_error(403, "the patient has not agreed to the privacy notice yet (`consent: true`)")
+            issued = await self._stored(lambda sessions: sessions.issue())
+            if isinstance(issued, HTTPResponse):
+                return issued
+            days = self.sessions.idle_seconds / 86400 if self.sessions else DEFAULT_SESSION_DAYS
+            return _private(response.json({"session": issued.token, "idle_days": days}, status=201))
+
+        @hook.route("/session", methods=["GET"])
+        async def which_session(request: Request) -> HTTPResponse:
+            sender = await self.sender_of(request)
+            if isinstance(sender, HTTPResponse):
+                return sender
+            return _private(response.json({"sender_id": sender}))
+
+        @hook.route("/session", methods=["DELETE"])
+        async def end_session(request: Request) -> HTTPResponse:
+            refused = self.gate(request)
+            if refused is not None:
+                return refused
+            token = _bearer(request)
+            if not token:
+                return _unauthorised()
+            ended = await self._stored(lambda sessions: sessions.end(token))
+            if isinstance(ended, HTTPResponse):
+                return ended
+            return response.empty(status=204)
+
         @hook.route("/history", methods=["GET"])
         async def history(request: Request) -> HTTPResponse:
-            session_id = request.args.get("session_id") or ""
-            if not SESSION_ID.fullmatch(session_id):
-                return json_error(400, "`session_id` must be 16-64 characters of A-Z a-z 0-9 _ -")
-            return response.json(await conversation(request, session_id, _cursor(request.args.get("after"))))
+            sender = await self.sender_of(request)
+            if isinstance(sender, HTTPResponse):
+                return sender
+            return _private(response.json(await conversation(request, sender, _cursor(request.args.get("after")))))
 
-        @hook.route("/webhook", methods=["POST"])
+        @hook.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
-            try:
-                body = json.loads(request.body or b"")
-            except (ValueError, UnicodeDecodeError, RecursionError):
-                return json_error(
-                    400, 'the body must be JSON: {"session_id": "...", "message": "...", "consent": true}'
-                )
-            if not isinstance(body, dict):
-                return json_error(400, "the body must be a JSON object")
-            session_id = body.get("session_id")
-            if not isinstance(session_id, str) or not SESSION_ID.fullmatch(session_id):
-                return json_error(400, "`session_id` must be 16-64 characters of A-Z a-z 0-9 _ -")
+            sender = await self.sender_of(request)
+            store_down = isinstance(sender, HTTPResponse) and sender.status == 503 and bool(_bearer(request))
+            if isinstance(sender, HTTPResponse) and not store_down:
+                return sender
+            body = await _json_object(request, WEBHOOK_BODY_LIMIT)
+            if isinstance(body, HTTPResponse):
+                return body
             if body.get("consent") is not True:
                 return json_error(403, "the patient has not agreed to the privacy notice yet (`consent: true`)")
             text = body.get("message")
@@ -197,24 +341,29 @@ class WebChatInput(InputChannel):
             if len(text) > MAX_MESSAGE:
                 return json_error(413, f"`message` is longer than {MAX_MESSAGE} characters")
             after = _cursor(body.get("after"))
-            reply = await run_turn(
-                on_new_message,
-                clean_text(text),
-                PREFIX + session_id,
-                self.name(),
-                {"consent": True},
-                agent=request.app.ctx.agent,
-            )
-            try:
-                result = await conversation(request, session_id, after)
-            except Exception:  # the tracker store failed (logged and alerted there): the reply still goes out
-                log.exception("webchat: could not read the conversation of %s after its turn", PREFIX + session_id)
-                result = {
-                    "messages": [],
-                    "cursor": after,
-                    "handoff": reply.handoff,
-                    "emergency": reply.kind == "emergency",
-                }
+            if isinstance(sender, HTTPResponse):
+                # The session cannot be checked, so the conversation is neither read nor written; the
+                # patient still gets the channel's own answer (urgent care for warning signs).
+                return _private(response.json(unverified_reply(clean_text(text), after)))
+            text = clean_text(text)
+            admitted = self.guard.admit(sender)
+            if isinstance(admitted, Refusal):
+                log.warning("webchat: a message to %s refused (%s limit)", sender, admitted.reason)
+                return too_many(admitted, [text])
+            async with admitted:  # this conversation's messages run one at a time, in order
+                reply = await run_turn(
+                    on_new_message, text, sender, self.name(), {"consent": True}, agent=request.app.ctx.agent
+                )
+                try:
+                    result = await conversation(request, sender, after)
+                except Exception:  # the tracker store failed (logged and alerted there): the reply still goes out
+                    log.exception("webchat: could not read the conversation of %s after its turn", sender)
+                    result = {
+                        "messages": [],
+                        "cursor": after,
+                        "handoff": reply.handoff,
+                        "emergency": reply.kind == "emergency",
+                    }
             if not reply.stored:
                 # the channel answered and could not store its reply: send it as it is
                 result["messages"] += [
@@ -228,6 +377,45 @@ class WebChatInput(InputChannel):
                     for i, m in enumerate(reply.messages)
                 ]
             result["kind"] = reply.kind if reply.kind in STYLED_KINDS else None
-            return response.json(result)
+            return _private(response.json(result))
 
         return hook
+
+
+UNVERIFIED = "web-unverified"
+"""The sender named in the log and the staff alert for a message whose session could not be checked."""
+
+
+def unverified_reply(text: str, after: int) -> dict[str, Any]:
+    """The widget's answer when the session store is down: the channel's fallback (bot/channels/fallback.py,
+    the urgent-care text and an emergency staff alert for warning signs), stored nowhere."""
+    fallback = build_fallback(UNVERIFIED, text, "error", fallback_reply, detect_warning_signs)
+    log.error("webchat: session store down, message answered by the channel's fallback (%s)", fallback.meta["kind"])
+    if fallback.alert is not None:
+        try:
+            staff_alerts().send(
+                fallback.alert.kind, UNVERIFIED, "webchat", text, f"{fallback.alert.reason}:session_store_down"
+            )
+        except Exception:
+            log.critical("STAFF ALERT NOT SENT: %s from an unverified web chat session", fallback.alert.kind)
+    kind = fallback.meta["kind"] if fallback.meta["kind"] in STYLED_KINDS else None
+    return {
+        "messages": [
+            {"id": f"fallback-{after}-{i}", "role": "bot", "text": t, "buttons": [], "kind": kind}
+            for i, t in enumerate(fallback.texts)
+        ],
+        "cursor": after,
+        "handoff": False,
+        "kind": kind,
+    }
+
+
+async def _json_object(request: Request, limit: int) -> dict[str, Any] | HTTPResponse:
+    """The request's JSON object body (size limit before reading, strict parsing: bot/channels/common.py),
+    or the 413/400 to return."""
+    body = await read_json(request, limit, 'the body must be JSON: {"message": "...", "consent": true}')
+    if isinstance(body, HTTPResponse):
+        return body
+    if not isinstance(body, dict):
+        return json_error(400, "the body must be a JSON object")
+    return body

@@ -2,10 +2,24 @@
 
 - GET: Meta's verification handshake (`hub.mode=subscribe`, `hub.verify_token`, `hub.challenge`).
 - POST: `X-Hub-Signature-256` must be `sha256=` + HMAC-SHA256 of the raw body with the app
-  secret (constant-time compare), else 401 and nothing is recorded.
+  secret (constant-time compare), else 401 and nothing is recorded. The body is read within
+  BODY_LIMIT first (Meta's payloads are at most 3 MB): a larger declared length gets 413 before a
+  byte is read or hashed. Refused signatures and verify tokens count per client address, and an
+  address past its budget gets 429 before its body is read. The body is parsed strictly
+  (bot/channels/bodies.py: 400 for NaN, 1e999, deep nesting...).
 - Each message id (`wamid`) is processed once; status callbacks (sent, delivered, read, failed)
   are acknowledged and never treated as patient messages; the webhook answers at once and the turn
   runs in the background.
+- A message whose `timestamp` is older than the configured window (MESO_WHATSAPP_MAX_MESSAGE_AGE_HOURS,
+  24 hours by default, always shorter than the two weeks message ids are remembered) or more than
+  FUTURE_SKEW seconds ahead is acknowledged and not processed: a captured signed body cannot be
+  replayed once its id has been forgotten.
+- One patient's messages run one at a time in the order they arrived. At most `messages_per_body`
+  messages from one patient are taken from a single body, and each must fit the patient's budget and
+  line (bot/channels/limits.py); the others are acknowledged (a 429 would only make Meta deliver
+  them again, for days) and answered by one polite "try again" note a minute, with urgent-care
+  wording when one of them has warning signs. Refused messages never reach the dialogue, so a flood
+  never fills the staff queue.
 - Clarifying options become interactive reply buttons (up to 3) or a list (up to 10); a tap comes
   back as an interactive reply carrying the option's payload. Media get a short text reply (an
   image's caption is still read).
@@ -21,9 +35,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,17 +49,26 @@ from sanic.response import HTTPResponse
 from bot.channels.common import (
     MAX_MESSAGE,
     BackgroundTurns,
+    BusyNote,
     MessagingAppOutput,
     OnNewMessage,
     Outgoing,
+    busy_note,
     chunks,
+    client_of,
     for_messaging_app,
+    guard_from,
     json_error,
+    parse_body,
+    read_raw,
+    refuse_unread_bodies,
     run_turn,
+    too_many,
     truncate,
     unreadable_text,
 )
-from bot.channels.deliveries import DeliveryLog
+from bot.channels.deliveries import KEEP_SECONDS, DeliveryLog
+from bot.channels.limits import Guard, Refusal, Ticket
 from bot.channels.platform_api import PlatformApi
 from bot.channels.staff import DeliveryResult
 from core.text_clean import clean_text
@@ -56,6 +79,11 @@ PREFIX = "wa-"
 TEXT_LIMIT = 4000  # WhatsApp allows 4096 characters per text message
 BODY_LIMIT = 1024  # body of an interactive message
 SERVICE_WINDOW = 24 * 3600
+BODY_LIMIT = 3 * 1024 * 1024
+"""Meta's webhook payloads are at most 3 MB (up to 1,000 notifications batched)."""
+DEFAULT_MAX_AGE = 24 * 3600.0
+FUTURE_SKEW = 300.0
+"""Seconds a message's timestamp may be ahead of this server's clock."""
 UNREADABLE = {
     "image": "images",
     "audio": "voice notes or audio",
@@ -74,6 +102,18 @@ class Incoming:
     message_id: str
     text: str | None = None
     unreadable: str | None = None
+    timestamp: float | None = None
+    """When the patient sent it (Unix seconds, Meta's `timestamp`); None if missing or unreadable."""
+
+    def age_problem(self, now: float, max_age: float) -> str | None:
+        """Why this message is too old or too far ahead to process (None: it is not)."""
+        if self.timestamp is None:
+            return "no timestamp"
+        if now - self.timestamp > max_age:
+            return f"{(now - self.timestamp) / 3600:.1f} hours old"
+        if self.timestamp - now > FUTURE_SKEW:
+            return f"{self.timestamp - now:.0f} s in the future"
+        return None
 
 
 def parse_messages(body: dict[str, Any]) -> list[Incoming]:
@@ -97,22 +137,31 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def _timestamp(value: Any) -> float | None:
+    """Meta sends the Unix time as a string of digits."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    text = str(value).strip()
+    return float(text) if text.isascii() and text.isdigit() and len(text) <= 12 else None
+
+
 def parse_message(message: dict[str, Any]) -> Incoming | None:
     if not isinstance(message, dict) or not message.get("from") or not message.get("id"):
         return None
     wa_id, wamid, kind = clean_text(str(message["from"])), clean_text(str(message["id"])), message.get("type")
+    sent = _timestamp(message.get("timestamp"))
     if kind == "text":
         body = clean_text(str(_dict(message.get("text")).get("body") or ""))
-        return Incoming(wa_id, wamid, text=body.strip().lstrip("/")[:MAX_MESSAGE] or None)
+        return Incoming(wa_id, wamid, text=body.strip().lstrip("/")[:MAX_MESSAGE] or None, timestamp=sent)
     if kind == "interactive":
         reply = _dict(message.get("interactive"))
         chosen = _dict(reply.get("button_reply") or reply.get("list_reply"))
         choice = clean_text(str(chosen.get("id") or chosen.get("title") or ""))
-        return Incoming(wa_id, wamid, text=choice[:MAX_MESSAGE] or None)
+        return Incoming(wa_id, wamid, text=choice[:MAX_MESSAGE] or None, timestamp=sent)
     if kind == "button":  # quick-reply button of a template
         button = _dict(message.get("button"))
         pressed = clean_text(str(button.get("text") or button.get("payload") or ""))
-        return Incoming(wa_id, wamid, text=pressed.strip().lstrip("/")[:MAX_MESSAGE] or None)
+        return Incoming(wa_id, wamid, text=pressed.strip().lstrip("/")[:MAX_MESSAGE] or None, timestamp=sent)
     if kind == "reaction":
         return None
     media = message.get(kind) if isinstance(kind, str) else None
@@ -123,6 +172,7 @@ def parse_message(message: dict[str, Any]) -> Incoming | None:
         wamid,
         text=clean_text(caption).strip()[:MAX_MESSAGE] or None if isinstance(caption, str) else None,
         unreadable=what,
+        timestamp=sent,
     )
 
 
@@ -197,6 +247,8 @@ class WhatsAppInput(InputChannel):
             template_name=str(c.get("template_name") or ""),
             template_language=str(c.get("template_language") or "en"),
             deliveries_url=str(c.get("deliveries_db_url") or ""),
+            guard=guard_from(c),
+            max_age=float(c.get("max_message_age_seconds") or DEFAULT_MAX_AGE),
         )
 
     def __init__(
@@ -209,11 +261,18 @@ class WhatsAppInput(InputChannel):
         template_name: str,
         template_language: str,
         deliveries_url: str,
+        guard: Guard,
+        max_age: float = DEFAULT_MAX_AGE,
     ) -> None:
         if not (access_token and phone_number_id and app_secret and verify_token and deliveries_url):
             raise ValueError(
                 "the WhatsApp channel needs access_token, phone_number_id, app_secret, verify_token, deliveries_db_url"
             )
+        if not 0 < max_age < KEEP_SECONDS:
+            # an older message could be a replay whose id has been forgotten already
+            raise ValueError(f"the WhatsApp max_message_age_seconds must be in (0, {KEEP_SECONDS})")
+        self.guard = guard
+        self.max_age = max_age
         self.app_secret = app_secret.encode()
         self.verify_token = verify_token.encode()
         self.api = PlatformApi(
@@ -282,19 +341,37 @@ class WhatsAppInput(InputChannel):
 
     # -- incoming ------------------------------------------------------------------------------
 
-    async def _handle(self, incoming: Incoming, on_new_message: OnNewMessage, agent: Any) -> None:
+    async def _handle(self, incoming: Incoming, ticket: Ticket, on_new_message: OnNewMessage, agent: Any) -> None:
+        """One message, in its place in the patient's line."""
         sender = PREFIX + incoming.wa_id
-        if incoming.unreadable:
-            await self.send(sender, [Outgoing(unreadable_text(incoming.unreadable))])
-        if not incoming.text:
-            return
-        reply = await run_turn(
-            on_new_message, incoming.text, sender, self.name(), message_id=incoming.message_id, agent=agent
-        )
-        await self.send(sender, for_messaging_app(reply))
+        async with ticket:
+            if incoming.unreadable:
+                await self.send(sender, [Outgoing(unreadable_text(incoming.unreadable))])
+            if not incoming.text:
+                return
+            reply = await run_turn(
+                on_new_message, incoming.text, sender, self.name(), message_id=incoming.message_id, agent=agent
+            )
+            await self.send(sender, for_messaging_app(reply))
+
+    async def _tell(self, sender: str, note: BusyNote) -> None:
+        async with note.ticket:
+            await self.send(sender, [Outgoing(note.text)])
+
+    def _fresh(self, messages: list[Incoming]) -> tuple[list[Incoming], int]:
+        """The messages young enough to process, and how many were not."""
+        now, fresh = time.time(), []
+        for incoming in messages:
+            problem = incoming.age_problem(now, self.max_age)
+            if problem:
+                log.warning("WhatsApp message %s not processed: %s (acknowledged)", incoming.message_id, problem)
+            else:
+                fresh.append(incoming)
+        return fresh, len(messages) - len(fresh)
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         hook = Blueprint("whatsapp_webhook", __name__)
+        refuse_unread_bodies(hook)
 
         @hook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -302,34 +379,66 @@ class WhatsAppInput(InputChannel):
 
         @hook.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
+            address = client_of(request, self.guard)
+            blocked = self.guard.auth_blocked(address)
+            if blocked:
+                return too_many(blocked)
             mode = request.args.get("hub.mode")
             token = (request.args.get("hub.verify_token") or "").encode()
             challenge = request.args.get("hub.challenge") or ""
             if mode == "subscribe" and challenge and hmac.compare_digest(token, self.verify_token):
                 return response.text(challenge)
+            self.guard.auth_failed(address)
             return json_error(403, "verification failed")
 
-        @hook.route("/webhook", methods=["POST"])
+        @hook.route("/webhook", methods=["POST"], stream=True)
         async def webhook(request: Request) -> HTTPResponse:
-            raw = request.body or b""
+            address = client_of(request, self.guard)
+            blocked = self.guard.auth_blocked(address)
+            if blocked:
+                return too_many(blocked)
+            raw = await read_raw(request, BODY_LIMIT)
+            if isinstance(raw, HTTPResponse):
+                return raw
             if not signature_ok(raw, request.headers.get("X-Hub-Signature-256"), self.app_secret):
+                self.guard.auth_failed(address)
                 log.warning("WhatsApp webhook: refused a POST without a valid X-Hub-Signature-256")
                 return json_error(401, "invalid signature")
-            try:
-                body = json.loads(raw)
-            except (ValueError, UnicodeDecodeError, RecursionError):
-                return json_error(400, "the body must be JSON")
+            body = parse_body(raw, "the body must be JSON")
+            if isinstance(body, HTTPResponse):
+                return body
             if not isinstance(body, dict):
                 return json_error(400, "the body must be a JSON object")
+            fresh, stale = self._fresh(parse_messages(body))
+            taken: dict[str, int] = defaultdict(int)
+            refused: dict[str, list[str]] = defaultdict(list)
             accepted = 0
-            for incoming in parse_messages(body):
+            for incoming in fresh:
+                sender = PREFIX + incoming.wa_id
+                taken[sender] += 1
+                if taken[sender] > self.guard.limits.messages_per_body:
+                    # not recorded as delivered either (one write less each): Meta does not send an
+                    # acknowledged body again, and a replay would meet the same limits
+                    refused[sender].append(incoming.text or "")
+                    continue
                 if not self.deliveries.claim("whatsapp", incoming.message_id):
                     log.info("WhatsApp message %s delivered again: ignored", incoming.message_id)
                     continue
+                admitted = self.guard.admit(sender)
+                if isinstance(admitted, Refusal):
+                    refused[sender].append(incoming.text or "")
+                    continue
                 self.background.start(
-                    self._handle(incoming, on_new_message, request.app.ctx.agent), f"whatsapp {incoming.message_id}"
+                    self._handle(incoming, admitted, on_new_message, request.app.ctx.agent),
+                    f"whatsapp {incoming.message_id}",
                 )
                 accepted += 1
-            return response.json({"status": "ok", "accepted": accepted})
+            for sender, texts in refused.items():
+                note = busy_note(self.guard, sender, texts)
+                if note is not None:
+                    self.background.start(self._tell(sender, note), f"whatsapp note to {sender}")
+            return response.json(
+                {"status": "ok", "accepted": accepted, "refused": sum(map(len, refused.values())), "stale": stale}
+            )
 
         return hook

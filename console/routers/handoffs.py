@@ -1,5 +1,6 @@
-"""The handoff queue (clinicians): who is waiting, replying to them on their channel, and handing
-a conversation back to the assistant. Replies and hand-backs go through Rasa and are audited."""
+"""The handoff queue (clinicians): who is waiting, replying to them on their channel, taking a
+conversation over, and handing it back to the assistant. A reply needs a conversation that waits for
+a person. Replies, take-overs and hand-backs go through Rasa and are audited."""
 
 from __future__ import annotations
 
@@ -57,7 +58,16 @@ def _known(db: DB, settings: SettingsDep, sender_id: str) -> Conversation:
 
 @router.post("/{sender_id}/reply", response_model=ReplyOut, responses=ERRORS)
 def reply(sender_id: str, body: ReplyIn, staff: Clinician, request: Request, db: DB, settings: SettingsDep) -> ReplyOut:
-    _known(db, settings, sender_id)
+    """A staff reply, only while the conversation waits for a person: the patient asked for one, the
+    assistant handed over, or a clinician took the conversation over first (`take-over`, audited).
+    Admins follow the same rule; reviewers cannot reply."""
+    row = _known(db, settings, sender_id)
+    if not row.handoff:
+        audit.record(db, "reply_refused", staff.username, sender_id, client_ip(request), reason="not_handed_off")
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            "this patient is not waiting for a person: take the conversation over first, then reply",
+        )
     try:
         delivery = rasa_api.staff_reply(sender_id, body.text, staff.username, settings)
     except rasa_api.RasaApiError as exc:
@@ -67,6 +77,22 @@ def reply(sender_id: str, body: ReplyIn, staff: Clinician, request: Request, db:
     audit.record(db, "reply", staff.username, sender_id, client_ip(request), via=delivery.via)
     sync(db, settings.tracker_db_url)
     return ReplyOut(delivered=True, via=delivery.via)
+
+
+@router.post("/{sender_id}/take-over", status_code=204, responses=ERRORS)
+def take_over(sender_id: str, staff: Clinician, request: Request, db: DB, settings: SettingsDep) -> None:
+    """Starts a handoff on purpose, so a clinician can write to a patient who did not ask for a person
+    (audited): the assistant then only tells the patient that a person will reply, as after any
+    handoff, until someone hands the conversation back."""
+    row = _known(db, settings, sender_id)
+    if row.handoff:
+        raise HTTPException(status.HTTP_409_CONFLICT, "this conversation is already waiting for staff")
+    try:
+        rasa_api.take_over(sender_id, settings)
+    except rasa_api.RasaApiError as exc:
+        raise HTTPException(status.HTTP_502_BAD_GATEWAY, str(exc)) from exc
+    audit.record(db, "take_over", staff.username, sender_id, client_ip(request))
+    sync(db, settings.tracker_db_url)
 
 
 @router.post("/{sender_id}/hand-back", status_code=204, responses=ERRORS)

@@ -79,7 +79,8 @@ def test_second_miss_in_a_row_offers_a_person_and_yes_hands_off(services: Servic
     reply, slots = say(services, "yes please", slots, route="yes_no", intent="affirm")
     assert reply.meta.kind == "handoff" and reply.meta.handoff and slots["handoff"] is True
     alerts = [json.loads(line) for line in services.settings.alerts_file.read_text().splitlines()]
-    assert [(a["kind"], a["text"]) for a in alerts] == [("handoff", "how much time")]
+    assert [(a["kind"], a["reason"]) for a in alerts] == [("handoff", "handoff:offer_accepted")]
+    assert "how much time" not in services.settings.alerts_file.read_text()  # no patient text in the file
 
 
 def test_declining_the_offer_keeps_the_bot_answering(services: Services) -> None:

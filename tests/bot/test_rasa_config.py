@@ -19,7 +19,7 @@ def test_sqlite_by_default(tmp_path):
         "db": str(tmp_path / "db" / "t.db"),
         "start_timeout": 60.0,
     }
-    assert endpoints["action_endpoint"]["url"] == settings.action_server_url
+    assert endpoints["action_endpoint"] == {"url": settings.action_server_url}  # no secret set: no header
     assert "lock_store" not in endpoints
     credentials = yaml.safe_load((out / "credentials.yml").read_text())
     assert set(credentials) == {
@@ -27,7 +27,20 @@ def test_sqlite_by_default(tmp_path):
         "bot.channels.webchat.WebChatInput",
         "bot.channels.staff.StaffReplyInput",
     }
-    assert (out / "credentials.yml").stat().st_mode & 0o077 == 0  # secrets: owner only
+    for name in ("credentials.yml", "endpoints.yml"):
+        assert (out / name).stat().st_mode & 0o077 == 0, name  # secrets: owner only
+    assert out.stat().st_mode & 0o077 == 0
+
+
+def test_rasa_sends_the_action_servers_secret_in_a_header(tmp_path):
+    settings = Settings(
+        rasa_run_dir=tmp_path / "run", action_server_secret="a" * 32, tracker_db_url=f"sqlite:///{tmp_path / 't.db'}"
+    )
+    endpoints = yaml.safe_load((rasa_config.write(settings) / "endpoints.yml").read_text())
+    assert endpoints["action_endpoint"] == {
+        "url": settings.action_server_url,
+        "headers": {"Authorization": "Bearer " + "a" * 32},  # Rasa 3.6's EndpointConfig sends these
+    }
 
 
 def test_messaging_channels_are_listed_only_when_configured(tmp_path):
@@ -97,14 +110,28 @@ def test_production_refuses_unsafe_defaults(tmp_path):
     )
     with pytest.raises(ValueError, match="MESO_RASA_TOKEN"):
         Settings(env="production", clinic_file=clinic)
-    with pytest.raises(ValueError, match="PostgreSQL"):
+    with pytest.raises(ValueError, match="MESO_ACTION_SERVER_SECRET"):
         Settings(env="production", clinic_file=clinic, rasa_token="x" * 32)
+    with pytest.raises(ValueError, match="MESO_ACTION_SERVER_SECRET"):
+        Settings(env="production", clinic_file=clinic, rasa_token="x" * 32, action_server_secret="short")
+    with pytest.raises(ValueError, match="must differ"):
+        Settings(env="production", clinic_file=clinic, rasa_token="x" * 32, action_server_secret="x" * 32)
+    secret = "y" * 32
+    with pytest.raises(ValueError, match="PostgreSQL"):
+        Settings(env="production", clinic_file=clinic, rasa_token="x" * 32, action_server_secret=secret)
     with pytest.raises(ValueError, match="MESO_CONSOLE_DB_URL"):
-        Settings(env="production", clinic_file=clinic, rasa_token="x" * 32, tracker_db_url="postgresql://u@h/db")
+        Settings(
+            env="production",
+            clinic_file=clinic,
+            rasa_token="x" * 32,
+            action_server_secret=secret,
+            tracker_db_url="postgresql://u@h/db",
+        )
     safe = Settings(
         env="production",
         clinic_file=clinic,
         rasa_token="x" * 32,
+        action_server_secret=secret,
         tracker_db_url="postgresql://u@h/db",
         console_db_url="postgresql://u@h/console",
     )

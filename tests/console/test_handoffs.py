@@ -7,6 +7,7 @@ import pytest
 
 from console.deps import settings_dep
 from tests.console.fake_rasa import FakeRasa
+from tests.core.test_rasa_api import jwt_claims
 
 TOKEN = "console-test-token-0123456789"
 
@@ -155,7 +156,8 @@ def test_hand_back_resumes_the_assistant_and_empties_the_queue(console, waiting,
     console.login("cleo")
     assert console.client.post("/api/handoffs/tg-2002/hand-back").status_code == 204
     posted = [r for r in rasa.received if r.path.endswith("/tracker/events")]
-    assert posted and posted[0].query["token"] == [TOKEN]
+    assert posted and "token" not in posted[0].query  # Rasa's API: a signed JWT in a header, never a URL token
+    assert jwt_claims(posted[0].headers["Authorization"], TOKEN)["user"]["role"] == "admin"
     assert {"event": "slot", "name": "handoff", "value": False} in posted[0].body
     assert [i["sender_id"] for i in queue(console)] == ["web-late0000000000000"]
     # handing back twice is refused clearly

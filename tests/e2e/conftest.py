@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from core.rasa_api import api_jwt
 from core.settings import PROJECT_ROOT
 from scripts.benchlib import free_port, stop_group, wait_port_free
 from tests.e2e.fake_platforms import FakePlatforms
@@ -64,9 +65,13 @@ class Assistant:
         except urllib.error.HTTPError as exc:
             return exc.code, json.loads(exc.read() or b"null")
 
+    def api_headers(self) -> dict[str, str]:
+        """Rasa's HTTP API takes a short-lived JWT in the Authorization header (no URL token)."""
+        return {"Authorization": f"Bearer {api_jwt(self.env['MESO_RASA_TOKEN'])}"}
+
     def tracker(self, sender: str) -> dict[str, Any]:
-        url = f"{self.url}/conversations/{sender}/tracker?token={TOKEN}"
-        with urllib.request.urlopen(url, timeout=10) as resp:
+        req = urllib.request.Request(f"{self.url}/conversations/{sender}/tracker", headers=self.api_headers())
+        with urllib.request.urlopen(req, timeout=10) as resp:
             return json.loads(resp.read())
 
     def user_events(self, sender: str) -> list[dict[str, Any]]:

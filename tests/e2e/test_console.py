@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, BrowserContext, Dialog, Locator, Page, 
 from core.settings import PROJECT_ROOT
 from knowledge.render import DISCLAIMER
 from tests.e2e.conftest import start_assistant
+from tests.e2e.webchat import page_sender
 
 pytestmark = pytest.mark.slow
 
@@ -134,14 +135,9 @@ def patient(browser: Browser, assistant) -> Iterator[Patient]:
     expect(ask(page, PERSONAL_QUESTION)).to_contain_text("clinician")
     expect(page.get_by_role("status").filter(has_text=HANDOFF_BANNER)).to_be_visible()
     ask(page, HOSTILE)  # while handed off the assistant only says a person will reply
-    session_id = page.evaluate(
-        """() => {
-          const key = Object.keys(localStorage).find((k) => k.startsWith("meso-webchat:"));
-          return JSON.parse(localStorage.getItem(key)).session_id;
-        }"""
-    )
+    sender_id = page_sender(assistant.url, page)
     shot(page, "01-widget-handed-off")
-    yield Patient(window, f"web-{session_id}")
+    yield Patient(window, sender_id)
     window.close()
 
 

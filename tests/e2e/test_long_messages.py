@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import secrets
-import urllib.request
-from typing import Any
 
 import pytest
 
 from tests.e2e.conftest import meta_of
 from tests.e2e.test_telegram import Chat
 from tests.e2e.test_whatsapp import Patient
+from tests.e2e.webchat import WebChat
 
 LENGTH = 10_000
 SIGN = "Oh and my mum says her lip has doubled in size and she is wheezing."
@@ -59,18 +58,9 @@ def test_rest(assistant, where: str) -> None:
     assert meta is not None and meta["kind"] == "emergency", meta
 
 
-def _webchat(assistant, session_id: str, text: str) -> dict[str, Any]:
-    body = json.dumps({"session_id": session_id, "message": text, "consent": True}).encode()
-    req = urllib.request.Request(
-        assistant.url + "/webhooks/webchat/webhook", data=body, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(req, timeout=60) as resp:
-        return json.loads(resp.read())
-
-
 @pytest.mark.parametrize("where", POSITIONS)
 def test_web_chat(assistant, where: str) -> None:
-    result = _webchat(assistant, secrets.token_hex(12), long_message(where))
+    result = WebChat.start(assistant.url).say(long_message(where))
     bot = [m for m in result["messages"] if m.get("role") == "bot"]
     assert bot and all(m.get("kind") == "emergency" for m in bot), result
     assert result["handoff"] is True

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import TELEGRAM_SECRET, TELEGRAM_TOKEN, TOKEN
+from tests.e2e.conftest import TELEGRAM_SECRET, TELEGRAM_TOKEN
 from tests.e2e.fake_platforms import FakePlatforms, Recorded
 
 DISCLAIMER_START = "General information only"
@@ -311,9 +311,9 @@ def test_messages_sent_through_rasas_api_reach_telegram_without_metadata(assista
     chat.agree("Hello")
     before = len(chat.sent())
     req = urllib.request.Request(
-        f"{assistant.url}/conversations/{chat.sender}/execute?output_channel=latest&token={TOKEN}",
+        f"{assistant.url}/conversations/{chat.sender}/execute?output_channel=latest",
         data=json.dumps({"name": "action_clinic_info"}).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **assistant.api_headers()},
     )
     with urllib.request.urlopen(req, timeout=30) as resp:
         assert resp.status == 200

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import TOKEN, WHATSAPP_APP_SECRET, WHATSAPP_PHONE_ID, WHATSAPP_TEMPLATE, WHATSAPP_VERIFY_TOKEN
+from tests.e2e.conftest import WHATSAPP_APP_SECRET, WHATSAPP_PHONE_ID, WHATSAPP_TEMPLATE, WHATSAPP_VERIFY_TOKEN
 from tests.e2e.fake_platforms import FakePlatforms, Recorded
 
 DISCLAIMER_START = "General information only"
@@ -306,9 +306,9 @@ def test_staff_reply_after_24_hours_uses_the_template(assistant, platforms):
         },
     ]
     req = urllib.request.Request(
-        f"{assistant.url}/conversations/{patient.sender}/tracker/events?token={TOKEN}",
+        f"{assistant.url}/conversations/{patient.sender}/tracker/events",
         data=json.dumps(events).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **assistant.api_headers()},
     )
     with urllib.request.urlopen(req, timeout=10) as resp:
         assert resp.status == 200

@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Locator, Page, Request, Route, expect
 from core.settings import PROJECT_ROOT
 from knowledge.render import DISCLAIMER
 from tests.e2e.conftest import TOKEN
+from tests.e2e.webchat import page_session, sender_of
 from tests.loopback import LoopbackServer
 
 pytestmark = pytest.mark.slow
@@ -54,11 +55,6 @@ TEXT_SELECTORS = [
     ".option",
     ".input",
 ]
-
-SESSION_ID_JS = """() => {
-  const key = Object.keys(localStorage).find((k) => k.startsWith("meso-webchat:"));
-  return key ? (JSON.parse(localStorage.getItem(key)) || {}).session_id || null : null;
-}"""
 
 # Text / background contrast of what the widget shows (WCAG 2.1 relative luminance).
 CONTRAST_JS = """(selectors) => {
@@ -158,18 +154,18 @@ def ask(page: Page, text: str) -> Locator:
     return wait_for_reply(page, before)
 
 
-def staff_reply(assistant, session_id: str, text: str) -> None:
+def staff_reply(assistant, sender_id: str, text: str) -> None:
     req = urllib.request.Request(
         assistant.url + "/webhooks/staff/reply",
-        data=json.dumps({"sender_id": f"web-{session_id}", "text": text, "author": "dr.widget"}).encode(),
+        data=json.dumps({"sender_id": sender_id, "text": text, "author": "dr.widget"}).encode(),
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
     )
     with urllib.request.urlopen(req, timeout=30) as resp:
         assert resp.status == 200
 
 
-def user_events(assistant, session_id: str) -> list[dict[str, Any]]:
-    return [e for e in assistant.tracker(f"web-{session_id}")["events"] if e["event"] == "user"]
+def user_events(assistant, sender_id: str) -> list[dict[str, Any]]:
+    return [e for e in assistant.tracker(sender_id)["events"] if e["event"] == "user"]
 
 
 def low_contrast(page: Page, selectors: list[str]) -> list[dict[str, Any]]:
@@ -184,12 +180,12 @@ def low_contrast(page: Page, selectors: list[str]) -> list[dict[str, Any]]:
 def test_patient_conversation_from_consent_to_emergency(page: Page, assistant):
     config = server_config(assistant)
     urls: list[str] = []
-    posts: list[Any] = []
+    posts: list[Request] = []
     page.on("request", lambda r: urls.append(r.url))
 
     def remember_post(request: Request) -> None:
-        if request.method == "POST":
-            posts.append(request.post_data_json)
+        if request.method == "POST" and request.url.endswith("/webchat/webhook"):
+            posts.append(request)
 
     page.on("request", remember_post)
 
@@ -206,17 +202,20 @@ def test_patient_conversation_from_consent_to_emergency(page: Page, assistant):
     expect(page.get_by_role("link", name="Read our privacy notice")).to_have_attribute("href", config["privacy_url"])
     expect(message_box(page)).to_be_hidden()
     shot(page, "01-consent-notice")
-    assert not [u for u in urls if "/webchat/webhook" in u or "/webchat/history" in u], urls
-    assert page.evaluate(SESSION_ID_JS) is None
+    assert not [u for u in urls if re.search(r"/webchat/(webhook|history|session)", u)], urls
+    assert page_session(page) is None
 
+    # Agreeing alone sends nothing; the server issues the chat's session with the first message.
     page.get_by_role("button", name="I agree, start the chat").click()
     expect(message_box(page)).to_be_focused()
-    session_id = page.evaluate(SESSION_ID_JS)
-    assert session_id and 16 <= len(session_id) <= 64
-    assert user_events(assistant, session_id) == []  # agreeing alone sends nothing
+    assert page_session(page) is None
+    assert not [u for u in urls if re.search(r"/webchat/(webhook|history|session)", u)], urls
 
     # A general question: an answer with the disclaimer.
     answer = ask(page, GENERAL_QUESTION)
+    session = page_session(page)
+    assert session
+    sender_id = sender_of(assistant.url, session)
     expect(page.locator(".msg.user").last).to_have_text(f"You: {GENERAL_QUESTION}")
     expect(answer).to_contain_text(DISCLAIMER)
     expect(answer.locator(".disclaimer")).to_have_text(DISCLAIMER)
@@ -252,13 +251,13 @@ def test_patient_conversation_from_consent_to_emergency(page: Page, assistant):
     expect(page.get_by_role("log")).to_contain_text(title)
     expect(page.get_by_role("status").filter(has_text=HANDOFF_STATE)).to_be_visible()
     expect(page.get_by_text("Before we start")).to_be_hidden()
-    assert page.evaluate(SESSION_ID_JS) == session_id
+    assert page_session(page) == session
     assert page.locator(".msg.user").count() == 4  # each message once
     shot(page, "05-after-reload")
 
     # A clinician answers from the staff side: the reply shows up by itself.
     staff_text = "Hello, this is Dr Widget from the clinic. Please pause before booking; I will call you today."
-    staff_reply(assistant, session_id, staff_text)
+    staff_reply(assistant, sender_id, staff_text)
     staff = page.locator(".msg.staff")
     expect(staff).to_have_count(1, timeout=15_000)
     expect(staff).to_contain_text(staff_text)
@@ -268,7 +267,7 @@ def test_patient_conversation_from_consent_to_emergency(page: Page, assistant):
     # With the chat closed, a second staff reply shows as a count on the launcher.
     page.get_by_role("button", name="Close chat").click()
     expect(dialog(page)).to_be_hidden()
-    staff_reply(assistant, session_id, "One more thing: please bring a list of your medicines.")
+    staff_reply(assistant, sender_id, "One more thing: please bring a list of your medicines.")
     expect(page.get_by_role("button", name=f"{LAUNCHER} (1 new message)")).to_be_visible(timeout=15_000)
     shot(page, "06b-unread-badge")
     launcher(page).click()
@@ -291,8 +290,13 @@ def test_patient_conversation_from_consent_to_emergency(page: Page, assistant):
     expect(dialog(page)).not_to_contain_text(CLOSE_THIS_PAGE)
     shot(page, "07-emergency")
 
-    # Every message went out with the patient's consent; the internal reply metadata never arrived.
-    assert posts and all(p["consent"] is True and p["session_id"] == session_id for p in posts)
+    # Every message went out with the patient's consent and the session in its header, never in a URL
+    # or the body; the internal reply metadata never arrived.
+    assert posts and all((p.post_data_json or {}).get("consent") is True for p in posts)
+    assert all(p.all_headers().get("authorization") == f"Bearer {session}" for p in posts)
+    assert not [p for p in posts if session in (p.post_data or "")]
+    assert not [u for u in urls if session in u or sender_id in u], urls
+    assert len(user_events(assistant, sender_id)) == 5
     assert "passage_ids" not in dialog(page).inner_text()
     assert not low_contrast(page, TEXT_SELECTORS)
 
@@ -422,8 +426,8 @@ def test_no_thanks_keeps_the_chat_off(page: Page, assistant):
         launcher(page).click()
     expect(note).to_be_visible()
     expect(message_box(page)).to_be_hidden()
-    assert page.evaluate(SESSION_ID_JS) is None
-    assert not [u for u in urls if "/webchat/webhook" in u or "/webchat/history" in u], urls
+    assert page_session(page) is None
+    assert not [u for u in urls if re.search(r"/webchat/(webhook|history|session)", u)], urls
     # The patient can change their mind.
     page.get_by_role("button", name="Show the privacy notice again").click()
     expect(page.get_by_role("button", name="I agree, start the chat")).to_be_visible()

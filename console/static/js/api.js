@@ -7,10 +7,11 @@ let csrfToken = "";
 let onExpired = () => {};
 
 export class ApiError extends Error {
-  constructor(status, detail) {
+  constructor(status, detail, body = null) {
     super(detail);
     this.status = status;
     this.detail = detail;
+    this.body = body; // the parsed answer, for fields besides `detail` (e.g. the login's `need`)
   }
 }
 
@@ -65,7 +66,7 @@ export async function api(method, path, body, params) {
     }
   }
   if (!response.ok) {
-    const error = new ApiError(response.status, describe(response.status, data));
+    const error = new ApiError(response.status, describe(response.status, data), data);
     if (response.status === 401 && path !== "/api/auth/login") onExpired(error.detail);
     throw error;
   }

@@ -11,6 +11,7 @@ import * as gaps from "./gaps.js";
 import * as audit from "./audit.js";
 import * as users from "./users.js";
 import * as data from "./data.js";
+import * as twoFactor from "./two_factor.js";
 
 const PERMISSIONS = {
   read: ["reviewer", "clinician", "admin"],
@@ -23,10 +24,11 @@ const ROUTES = {
   handoffs: { screen: handoffs, perm: "reply", nav: "Handoff queue" },
   conversations: { screen: conversations, perm: "read", nav: "Conversations" },
   conversation: { screen: transcript, perm: "read" },
-  gaps: { screen: gaps, perm: "review", nav: "Knowledge gaps" },
+  gaps: { screen: gaps, perm: "read", nav: "Knowledge gaps" },
   audit: { screen: audit, perm: "admin", nav: "Audit log" },
   users: { screen: users, perm: "admin", nav: "Users" },
   data: { screen: data, perm: "admin", nav: "Data & privacy" },
+  "two-factor": { screen: twoFactor, perm: "read", nav: "Two-factor" },
 };
 
 const main = document.getElementById("main");
@@ -102,8 +104,9 @@ async function route() {
   if (!me) return;
   const { name, args, params } = parseHash();
   const target = ROUTES[name];
-  if (!target) {
-    location.replace(home());
+  if (!target || (me.two_factor_setup_required && name !== "two-factor")) {
+    // an admin who must set up an authenticator code reaches nothing else until it is on
+    location.replace(me.two_factor_setup_required ? "#/two-factor" : home());
     return;
   }
   leave();

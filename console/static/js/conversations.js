@@ -154,7 +154,7 @@ function table(items) {
           { href: `#/conversation/${encodeURIComponent(c.sender_id)}`, class: "preview" },
           c.preview || "(no text)",
         ),
-        h("span", { class: "sender" }, c.sender_id),
+        h("span", { class: "sender", title: "Patient reference" }, c.patient_ref),
       ),
       h("td", { class: "num" }, String(c.user_messages)),
       h("td", null, h("span", { class: "badges" }, conversationBadges(c))),

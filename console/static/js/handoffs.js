@@ -57,7 +57,7 @@ function draw(slot, count, items) {
     const link = h(
       "a",
       { href: `#/conversation/${encodeURIComponent(item.sender_id)}?from=handoffs`, class: "queue-open" },
-      `Open conversation ${item.sender_id}`,
+      `Open conversation ${item.patient_ref}`,
     );
     link.dataset.sender = item.sender_id;
     return h(

@@ -1,4 +1,5 @@
-// The login screen: username and password; wrong credentials, lock-outs and expired sessions explained.
+// The login screen: username and password, then the authenticator code for accounts that use one;
+// wrong credentials, lock-outs (with the wait) and expired sessions explained.
 import { post } from "./api.js";
 import { field, h, notice } from "./dom.js";
 
@@ -11,15 +12,32 @@ export function render(view, message, kind, onLoggedIn) {
     required: true,
     maxlength: "1024",
   });
+  const code = h("input", {
+    name: "code",
+    autocomplete: "one-time-code",
+    inputmode: "numeric",
+    pattern: "[0-9 ]*",
+    maxlength: "16",
+  });
+  const codeField = field("Authenticator code", code, "The 6-digit code your authenticator app shows now.");
+  codeField.hidden = true;
   const submit = h("button", { type: "submit", class: "btn btn-primary" }, "Log in");
   const messages = h("div", { class: "messages-slot" });
   if (message) messages.append(notice(kind, message));
+
+  const askForCode = () => {
+    codeField.hidden = false;
+    code.required = true;
+    code.value = "";
+    code.focus();
+  };
 
   const form = h(
     "form",
     { class: "login-form", novalidate: true },
     field("Username", username),
     field("Password", password),
+    codeField,
     messages,
     submit,
   );
@@ -31,12 +49,25 @@ export function render(view, message, kind, onLoggedIn) {
       (username.value.trim() ? password : username).focus();
       return;
     }
+    if (!codeField.hidden && !code.value.trim()) {
+      messages.append(notice("error", "Enter the code from your authenticator app."));
+      code.focus();
+      return;
+    }
     submit.disabled = true;
     submit.textContent = "Logging in…";
+    const body = { username: username.value.trim(), password: password.value };
+    if (!codeField.hidden) body.code = code.value.replace(/\s+/g, "");
     try {
-      const session = await post("/api/auth/login", { username: username.value.trim(), password: password.value });
+      const session = await post("/api/auth/login", body);
       onLoggedIn(session);
     } catch (error) {
+      if (error.status === 401 && error.body && error.body.need === "code") {
+        // the password was right: keep it, and ask for the code
+        messages.append(notice(codeField.hidden ? "info" : "error", error.detail));
+        askForCode();
+        return;
+      }
       password.value = "";
       const text =
         error.status === 429
@@ -48,6 +79,10 @@ export function render(view, message, kind, onLoggedIn) {
       submit.disabled = false;
       submit.textContent = "Log in";
     }
+  });
+  username.addEventListener("input", () => {
+    codeField.hidden = true; // another account: its own password first
+    code.required = false;
   });
 
   view.append(

@@ -52,6 +52,7 @@ export async function render(ctx) {
     messages,
   );
   if (ctx.can("reply") && conv.handoff) main.append(replyPanel(ctx, state, messages, refreshState));
+  else if (ctx.can("reply")) main.append(takeOverPanel(ctx, state));
 
   const side = h("aside", { class: "side", "aria-label": "Review" });
   append(side, [
@@ -69,7 +70,7 @@ export async function render(ctx) {
       h(
         "p",
         { class: "facts" },
-        h("span", null, "Sender id: ", h("code", null, conv.sender_id)),
+        h("span", null, "Patient: ", h("code", null, conv.patient_ref)),
         h("span", null, `Channel: ${CHANNEL_LABELS[conv.channel] || conv.channel}`),
         h("span", null, "Started: ", timeEl(conv.started_at)),
         h("span", null, "Last message: ", timeEl(conv.last_at)),
@@ -178,6 +179,38 @@ async function showPassage(id, opener) {
 }
 
 // ---------------------------------------------------------------- reply and hand back
+
+// Staff reply only to a patient waiting for a person; to write to anyone else, a clinician takes the
+// conversation over first (a handoff started by staff, audited), and the reply form appears.
+function takeOverPanel(ctx, state) {
+  const button = h("button", { type: "button", class: "btn btn-secondary" }, "Take over");
+  const status = h("div", { "aria-live": "polite" });
+  const panel = h(
+    "section",
+    { class: "card reply-panel", "aria-labelledby": "take-over-title" },
+    h("h2", { id: "take-over-title" }, "Write to the patient"),
+    h(
+      "p",
+      { class: "hint" },
+      "This patient is not waiting for a person. Taking over hands the conversation to staff (recorded in the " +
+        "audit log): the assistant then only tells the patient that a person will reply, until you hand it back.",
+    ),
+    button,
+    status,
+  );
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    status.replaceChildren();
+    try {
+      await post(`/api/handoffs/${seg(state.conv.sender_id)}/take-over`);
+      ctx.go(location.hash); // shows the conversation again, now with the reply form
+    } catch (error) {
+      status.append(notice("error", error.detail));
+      button.disabled = false;
+    }
+  });
+  return panel;
+}
 
 function replyPanel(ctx, state, messages, refreshState) {
   const sid = state.conv.sender_id;

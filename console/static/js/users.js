@@ -50,6 +50,11 @@ function row(ctx, user, reload, status) {
     user.active ? "Deactivate" : "Reactivate",
   );
   const password = h("button", { type: "button", class: "btn btn-quiet btn-small" }, "New password");
+  // a lock after failed logins (the owner's own browsers still log in); a lost authenticator app
+  const unlock = user.locked ? h("button", { type: "button", class: "btn btn-secondary btn-small" }, "Unlock") : null;
+  const resetCode = user.two_factor
+    ? h("button", { type: "button", class: "btn btn-quiet btn-small" }, "Reset two-factor")
+    : null;
   const change = async (body, done) => {
     status.replaceChildren();
     try {
@@ -69,6 +74,12 @@ function row(ctx, user, reload, status) {
       user.active ? `${user.username} is deactivated and logged out.` : `${user.username} can log in again.`,
     ),
   );
+  if (unlock) unlock.addEventListener("click", () => change({ unlock: true }, `${user.username} can log in again.`));
+  if (resetCode) {
+    resetCode.addEventListener("click", () =>
+      change({ reset_two_factor: true }, `${user.username} logs in without a code until they set up a new one.`),
+    );
+  }
   password.addEventListener("click", () => {
     const input = h("input", { type: "password", autocomplete: "new-password", minlength: "12" });
     input.setAttribute("aria-label", `New password for ${user.username}`);
@@ -86,10 +97,16 @@ function row(ctx, user, reload, status) {
     null,
     h("td", null, user.username, self ? " (you)" : ""),
     h("td", null, role),
-    h("td", null, user.active ? "Active" : "Deactivated"),
+    h(
+      "td",
+      null,
+      [user.active ? "Active" : "Deactivated", user.locked ? "locked" : "", user.two_factor ? "two-factor" : ""]
+        .filter(Boolean)
+        .join(", "),
+    ),
     h("td", null, user.last_login_at ? timeEl(user.last_login_at) : "never"),
     h("td", null, timeEl(user.created_at)),
-    h("td", null, h("div", { class: "actions" }, saveRole, toggle, password)),
+    h("td", null, h("div", { class: "actions" }, saveRole, toggle, password, unlock, resetCode)),
   );
 }
 

@@ -1,0 +1,52 @@
+"""Starts `rasa run` with its HTTP API protected by a JWT secret that is on no command line.
+
+Rasa 3.6 reads `--jwt-secret` (and `--auth-token`) only from its command line, which `ps` shows to every
+user of the host. This launcher reads the secret from MESO_RASA_TOKEN in its own environment (which only
+the same user and root can read: /proc/<pid>/environ is mode 0400) and hands it to Rasa's argument parser
+inside the process, so the command line `ps` shows is `python -m bot.rasa_run run --model ...` without it.
+Rasa then accepts only a JWT signed with that secret in the Authorization header (HS256, made by
+core/rasa_api.py); with no `--auth-token`, a `?token=` in the URL is refused.
+
+    MESO_RASA_TOKEN=... .venv-rasa/bin/python -m bot.rasa_run run --model ... [other `rasa run` options]
+
+Without MESO_RASA_TOKEN the HTTP API stays off and only the channels are served. A secret given on the
+command line is refused. The process's files are created owner-only (umask 077). Standard library only:
+it runs in the Rasa environment.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+
+SECRET_VARIABLE = "MESO_RASA_TOKEN"
+SECRET_OPTIONS = ("-t", "--auth-token", "--jwt-secret", "--jwt-private-key")
+"""What would put a secret on the command line (or re-enable the URL token)."""
+
+
+def rasa_argv(argv: Sequence[str], environ: Mapping[str, str]) -> list[str]:
+    """Rasa's own argument list: `rasa run`, the API options with the secret, then the caller's options."""
+    if not argv or argv[0] != "run":
+        raise SystemExit("usage: python -m bot.rasa_run run [rasa run options]")
+    for arg in argv:
+        if arg.split("=", 1)[0] in SECRET_OPTIONS or arg == "--enable-api":
+            raise SystemExit(
+                f"bot.rasa_run: {arg.split('=', 1)[0]} is not accepted: the API secret comes from {SECRET_VARIABLE} "
+                "in the environment, never from the command line"
+            )
+    secret = environ.get(SECRET_VARIABLE, "").strip()
+    api = ["--enable-api", "--jwt-secret", secret, "--jwt-method", "HS256"] if secret else []
+    return ["rasa", "run", *api, *argv[1:]]
+
+
+def main() -> None:
+    os.umask(0o077)  # the tracker database, logs and anything else Rasa writes: owner only
+    sys.argv = rasa_argv(sys.argv[1:], os.environ)
+    from rasa.__main__ import main as rasa_main
+
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()

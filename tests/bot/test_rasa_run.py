@@ -1,0 +1,27 @@
+"""bot/rasa_run.py: Rasa's HTTP API secret comes from the environment, never from the command line
+(where `ps` shows it), and only as a JWT secret (no URL token)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.rasa_run import rasa_argv
+
+
+def test_the_secret_is_added_inside_the_process_as_a_jwt_secret():
+    argv = rasa_argv(["run", "--model", "m.tar.gz", "--port", "5005"], {"MESO_RASA_TOKEN": "s" * 32})
+    assert argv == [
+        "rasa", "run", "--enable-api", "--jwt-secret", "s" * 32, "--jwt-method", "HS256",
+        "--model", "m.tar.gz", "--port", "5005",
+    ]  # fmt: skip
+    assert "--auth-token" not in argv  # Rasa then accepts no ?token= at all
+
+
+def test_without_a_secret_the_api_stays_off():
+    assert rasa_argv(["run", "--model", "m.tar.gz"], {}) == ["rasa", "run", "--model", "m.tar.gz"]
+
+
+@pytest.mark.parametrize("given", [["--auth-token", "x"], ["-t", "x"], ["--jwt-secret=x"], ["--enable-api"]])
+def test_a_secret_on_the_command_line_is_refused(given):
+    with pytest.raises(SystemExit, match="not accepted"):
+        rasa_argv(["run", *given], {"MESO_RASA_TOKEN": "s" * 32})
