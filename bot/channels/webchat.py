@@ -211,14 +211,18 @@ class WebChatInput(InputChannel):
             log.exception("webchat: the session store failed")
             return json_error(503, "the chat is unavailable for a moment: please try again")
 
-    async def sender_of(self, request: Request) -> str | HTTPResponse:
-        """The conversation of the request's session, or the response refusing it (403, 429, 401 or 503)."""
+    def token_of(self, request: Request) -> str | HTTPResponse:
+        """The request's session token, or the response refusing the request (403, 429 or 401)."""
         refused = self.gate(request)
         if refused is not None:
             return refused
-        token = _bearer(request)
-        if not token:
-            return _unauthorised()
+        return _bearer(request) or _unauthorised()
+
+    async def sender_of(self, request: Request) -> str | HTTPResponse:
+        """The conversation of the request's session, or the response refusing it (403, 429, 401 or 503)."""
+        token = self.token_of(request)
+        if isinstance(token, HTTPResponse):
+            return token
         found = await self._stored(lambda sessions: sessions.resolve(token))
         if isinstance(found, HTTPResponse):
             return found
@@ -306,12 +310,9 @@ class WebChatInput(InputChannel):
 
         @hook.route("/session", methods=["DELETE"])
         async def end_session(request: Request) -> HTTPResponse:
-            refused = self.gate(request)
-            if refused is not None:
-                return refused
-            token = _bearer(request)
-            if not token:
-                return _unauthorised()
+            token = self.token_of(request)
+            if isinstance(token, HTTPResponse):
+                return token
             ended = await self._stored(lambda sessions: sessions.end(token))
             if isinstance(ended, HTTPResponse):
                 return ended
