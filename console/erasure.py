@@ -1,5 +1,6 @@
 """Erasing patients' data: every event of their conversations in Rasa's tracker store, their rows in the
-console's tables (index, reviews, tags, notes) and their lines in the staff alerts file. Used for one
+console's tables (index, reviews, tags, notes), their lines in the staff alerts file and their web widget
+sessions (a device that kept the token opens nothing afterwards). Used for one
 patient on request (audited as `erase`) and by the retention purge for every expired conversation.
 
 Logins and staff accounts are not touched, and no audit row is removed: the audit log is append-only and
@@ -18,6 +19,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.channels.webchat_sessions import end_conversations
 from console import audit
 from console.models import Conversation, Note, Review, SyncState, Tag
 from console.sync import index_lock, lock_index
@@ -37,6 +39,7 @@ class Removed:
     tags: int = 0
     notes: int = 0
     alerts: int = 0
+    widget_sessions: int = 0
 
     @property
     def anything(self) -> bool:
@@ -134,7 +137,9 @@ def remove(
         return alert
 
     alerts = rewrite_alerts(settings.alerts_file, keep) if wanted or alerts_too else 0
-    return Removed(events=deleted_events, alerts=alerts, **rows)
+    # the patient's widget sessions (in the channels' database) end with the conversation they opened
+    ended = end_conversations(tracker_engine(settings.channel_db_url or settings.tracker_db_url), senders)
+    return Removed(events=deleted_events, alerts=alerts, widget_sessions=ended, **rows)
 
 
 def erase(db: Session, settings: Settings, sender_id: str, actor: str, ip: str | None = None) -> Removed:

@@ -255,6 +255,7 @@ class RemovedOut(BaseModel):
     tags: int
     notes: int
     alerts: int = Field(description="lines removed from the staff alerts file")
+    widget_sessions: int = Field(default=0, description="web widget sessions ended (the patient's devices)")
 
 
 class ErasureOut(RemovedOut):

@@ -9,6 +9,10 @@ patient wrote is read in the staff console, which applies its roles, redaction, 
 the file and the webhook (often a third party's chat) keep no copy of it. The file is created
 owner-only (0600, its folder 0700).
 
+After the file, each alert goes by email and to Slack-compatible chat webhooks, per role, when configured
+(core/alert_channels/: only the reference, kind, channel, rule ids and time; rate-limited; sent in the
+background and retried, never raising here). The file is written first and stays the record.
+
 Any str is accepted: every field is cleaned (core/text_clean.py) before it is written or posted. The
 console's rewrites of the file (erasure, retention, redaction) take the same lock (`locked`)."""
 
@@ -27,6 +31,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from core.alert_channels import AlertDelivery, default_delivery
 from core.patient_ref import patient_reference
 from core.text_clean import clean_text
 
@@ -81,9 +86,19 @@ def locked(path: Path, mode: str = "a") -> Iterator[IO[Any]]:
 
 
 class StaffAlerts:
-    def __init__(self, path: Path, webhook_url: str | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        webhook_url: str | None = None,
+        delivery: AlertDelivery | Literal["configured"] | None = "configured",
+    ) -> None:
+        """`delivery`: where alerts go by email and chat; "configured" = this process's settings
+        (core/alert_channels/delivery.py: `default_delivery`), None = the file (and `webhook_url`) only."""
         self.path = path
         self.webhook_url = webhook_url
+        if isinstance(delivery, str):
+            delivery = default_delivery()
+        self.delivery: AlertDelivery | None = delivery
         self._lock = threading.Lock()
 
     def send(self, kind: AlertKind, sender_id: str, channel: str, text: str, reason: str) -> Alert:
@@ -107,6 +122,11 @@ class StaffAlerts:
         log.warning("STAFF ALERT %s %s sender=%s reason=%s", kind, alert.patient_ref, alert.sender_id, alert.reason)
         if self.webhook_url:
             threading.Thread(target=self._post, args=(line,), daemon=True).start()
+        if self.delivery is not None:
+            try:
+                self.delivery.submit(alert)
+            except Exception:  # never into the caller: the alert is in the file
+                log.exception("staff alert %s %s: email/chat delivery failed", kind, alert.patient_ref)
         return alert
 
     def _post(self, line: str) -> None:

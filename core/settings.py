@@ -8,10 +8,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core import web_origins
+from core.alert_channels import config as alert_channels
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,6 +71,48 @@ class Settings(BaseSettings):
     alerts_file: Path = PROJECT_ROOT / "var" / "alerts.jsonl"
     staff_alert_url: str | None = None
     """Optional webhook that receives every staff alert as JSON (e.g. a team chat integration)."""
+
+    # Staff alerts by email and Slack-compatible chat, per role (core/alert_channels/): only the patient
+    # reference, kind, channel, rule ids and time, never what the patient wrote. Sent in the background.
+    smtp_host: str | None = None
+    """Mail server for alert emails (with `smtp_from` and MESO_ALERT_EMAIL_* recipients)."""
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    """Default: 587 with STARTTLS, 465 with implicit TLS, 25 with neither."""
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    """STARTTLS, implicit TLS, or none (refused with a password unless the server is on this machine)."""
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str | None = None
+    """The From address of alert emails, e.g. alerts@clinic.example."""
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    alert_email_clinician: Annotated[tuple[str, ...], NoDecode] = ()
+    """Comma-separated addresses that get the clinicians' alerts (`alert_kinds_clinician`)."""
+    alert_email_admin: Annotated[tuple[str, ...], NoDecode] = ()
+    alert_email_reception: Annotated[tuple[str, ...], NoDecode] = ()
+    alert_slack_webhook_clinician: Annotated[tuple[str, ...], NoDecode] = ()
+    """Comma-separated Slack-compatible incoming-webhook URLs (Slack, Mattermost, Rocket.Chat...) for the
+    clinicians' alerts; https:// in production."""
+    alert_slack_webhook_admin: Annotated[tuple[str, ...], NoDecode] = ()
+    alert_slack_webhook_reception: Annotated[tuple[str, ...], NoDecode] = ()
+    alert_kinds_clinician: Annotated[tuple[Literal["emergency", "handoff", "booking"], ...], NoDecode] = (
+        "emergency",
+        "handoff",
+    )
+    """Which alert kinds each role gets, comma-separated (emergency, handoff, booking)."""
+    alert_kinds_admin: Annotated[tuple[Literal["emergency", "handoff", "booking"], ...], NoDecode] = (
+        "emergency",
+        "booking",
+    )
+    alert_kinds_reception: Annotated[tuple[Literal["emergency", "handoff", "booking"], ...], NoDecode] = ("booking",)
+    alert_rate_limit: int = Field(default=10, ge=1, le=1000)
+    """Messages one role gets within `alert_rate_window_minutes`; alerts over it are held, never dropped, and
+    sent together as one message ("3 more emergencies") when the limit allows."""
+    alert_rate_window_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    alert_emergency_batch_seconds: int = Field(default=60, ge=5, le=3600)
+    """An emergency held by the rate limit goes out (with everything held) at most this long after, limit or not."""
+    console_url: str | None = None
+    """The staff console's address as staff open it (e.g. https://console.clinic.example): alert messages
+    link to it. https:// in production."""
 
     # Channels. The web widget (/webhooks/webchat/) is always on; Telegram and WhatsApp are on when
     # their credentials are set. Outgoing calls go to the API base URLs (tests point them at a fake).
@@ -187,6 +230,63 @@ class Settings(BaseSettings):
         if isinstance(value, str | list | tuple):
             return web_origins.parse(value)
         raise ValueError("a comma-separated list of origins, e.g. https://www.clinic.example")
+
+    @field_validator("alert_email_clinician", "alert_email_admin", "alert_email_reception", mode="before")
+    @classmethod
+    def _parse_alert_emails(cls, value: object, info: ValidationInfo) -> tuple[str, ...]:
+        what = f"MESO_{str(info.field_name).upper()}"
+        return tuple(alert_channels.check_email(item) for item in alert_channels.parse_list(value, what))
+
+    @field_validator(
+        "alert_slack_webhook_clinician", "alert_slack_webhook_admin", "alert_slack_webhook_reception", mode="before"
+    )
+    @classmethod
+    def _parse_alert_webhooks(cls, value: object, info: ValidationInfo) -> tuple[str, ...]:
+        what = f"MESO_{str(info.field_name).upper()}"
+        return tuple(alert_channels.check_url(item, what) for item in alert_channels.parse_list(value, what))
+
+    @field_validator("alert_kinds_clinician", "alert_kinds_admin", "alert_kinds_reception", mode="before")
+    @classmethod
+    def _parse_alert_kinds(cls, value: object, info: ValidationInfo) -> tuple[str, ...]:
+        return alert_channels.parse_list(value, f"MESO_{str(info.field_name).upper()}")
+
+    @field_validator("console_url")
+    @classmethod
+    def _check_console_url(cls, value: str | None) -> str | None:
+        return alert_channels.check_url(value.strip(), "MESO_CONSOLE_URL") if value and value.strip() else None
+
+    @model_validator(mode="after")
+    def _check_alert_delivery(self) -> Settings:
+        """Alert recipients with no mail server, a password sent without TLS, or (production) plain-http chat
+        webhooks or console link stop every service at start, naming the variable."""
+        emails = [role for role in alert_channels.ROLES if getattr(self, f"alert_email_{role}")]
+        if emails and not (self.smtp_host and self.smtp_from):
+            raise ValueError(
+                f"MESO_ALERT_EMAIL_{emails[0].upper()} is set, so MESO_SMTP_HOST and MESO_SMTP_FROM are needed too "
+                "(otherwise no alert email would ever be sent)."
+            )
+        if self.smtp_from:
+            alert_channels.check_email(self.smtp_from)
+        if bool(self.smtp_user) != bool(self.smtp_password and self.smtp_password.get_secret_value()):
+            raise ValueError("MESO_SMTP_USER and MESO_SMTP_PASSWORD go together: set both or neither.")
+        if self.smtp_password and self.smtp_security == "none" and not alert_channels.is_loopback_host(self.smtp_host):
+            raise ValueError(
+                "MESO_SMTP_PASSWORD with MESO_SMTP_SECURITY=none would send the password unencrypted to "
+                f"{self.smtp_host}: use starttls or tls (none only for a mail server on this machine)."
+            )
+        if self.env == "production":
+            for role in alert_channels.ROLES:
+                unsafe = [
+                    u for u in getattr(self, f"alert_slack_webhook_{role}") if alert_channels.unsafe_for_production(u)
+                ]
+                if unsafe:
+                    raise ValueError(
+                        f"MESO_ENV=production refuses plain http:// in MESO_ALERT_SLACK_WEBHOOK_{role.upper()} "
+                        f"({alert_channels.redacted_url(unsafe[0])}): use the https:// webhook URL."
+                    )
+            if self.console_url and alert_channels.unsafe_for_production(self.console_url):
+                raise ValueError("MESO_ENV=production refuses a plain http:// MESO_CONSOLE_URL: use https://.")
+        return self
 
     @property
     def allowed_widget_origins(self) -> tuple[str, ...]:

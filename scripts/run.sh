@@ -23,14 +23,17 @@ RASA_PY=.venv-rasa/bin/python
 # Settings (one typed object; this prints them as shell assignments)
 eval "$($PY - <<'PYEOF'
 import shlex
+from core.alert_channels.config import from_settings
 from core.settings import get_settings
 s = get_settings()
+delivery = from_settings(s)  # staff alert email/chat, passed to Rasa as JSON (it has no pydantic-settings)
 for k, v in dict(HOST=s.bind_host, RASA_PORT=s.rasa_port, ACTION_PORT=s.action_port, CONSOLE_PORT=s.console_port,
                  ACTION_HOST=s.action_bind_host, ACTION_SECRET=s.action_server_secret or "",
                  ACTION_PROBE="127.0.0.1" if s.action_bind_host in ("0.0.0.0", "::", "localhost") else s.action_bind_host,
                  TOKEN=s.rasa_token or "", RUN_DIR=s.rasa_run_dir, LOGS=s.rasa_run_dir / "logs",
                  MODEL=s.rasa_model_dir / "meso.tar.gz", DIALOGUE_TIMEOUT=s.dialogue_timeout_seconds,
                  ALERTS_FILE=s.alerts_file, STAFF_ALERT_URL=s.staff_alert_url or "", CLINIC_FILE=s.clinic_file,
+                 ALERT_DELIVERY=delivery.to_json() if delivery else "",
                  CHANNELS=", ".join(["rest", "webchat"] + ["telegram"] * s.telegram_enabled
                                     + ["whatsapp"] * s.whatsapp_enabled)).items():
     print(f"{k}={shlex.quote(str(v))}")
@@ -105,6 +108,7 @@ launch() {
     # HTTP API behind a JWT secret (MESO_RASA_TOKEN) read from the environment, so `ps` does not show it.
     1) MESO_DIALOGUE_TIMEOUT_SECONDS="$DIALOGUE_TIMEOUT" MESO_ALERTS_FILE="$ALERTS_FILE" \
          MESO_STAFF_ALERT_URL="$STAFF_ALERT_URL" MESO_CLINIC_FILE="$CLINIC_FILE" MESO_RASA_TOKEN="$TOKEN" \
+         MESO_ALERT_DELIVERY="$ALERT_DELIVERY" \
          $RASA_PY -m bot.rasa_run run --model "$MODEL" --endpoints "$RUN_DIR/endpoints.yml" \
          --credentials "$RUN_DIR/credentials.yml" --port "$RASA_PORT" --interface "$HOST" --cors ${CORS[@]+"${CORS[@]}"} \
          >>"${logs[1]}" 2>&1 & ;;

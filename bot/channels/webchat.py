@@ -2,6 +2,7 @@
 
     GET  widget.js            the widget (one <script> tag on the clinic's site, see widget/README.md)
     GET  demo                 a sample clinic page with the widget on it
+    GET  openapi.json         the OpenAPI description of this API and the REST channel (bot/channels/openapi.yaml)
     GET  config               clinic name, privacy link, emergency number, phone, and the widget's fixed
                               safety wording (`texts`, from actions/safety/texts.yml)
     POST session              {"consent": true} -> 201 {"session": <token>, "idle_days": n}: a new session
@@ -32,12 +33,14 @@ and history is cleaned on the way out, so a record stored before that still read
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import yaml
 from rasa.core.channels.channel import InputChannel
 from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import Blueprint, response
@@ -70,6 +73,7 @@ from core.text_clean import clean_text
 log = logging.getLogger(__name__)
 
 WIDGET_DIR = Path(__file__).resolve().parents[2] / "widget"
+OPENAPI_FILE = Path(__file__).with_name("openapi.yaml")
 STYLED_KINDS = ("emergency", "handoff")
 DEFAULT_SESSION_DAYS = 30
 WEBHOOK_BODY_LIMIT = 256 * 1024
@@ -77,6 +81,13 @@ WEBHOOK_BODY_LIMIT = 256 * 1024
 SESSION_BODY_LIMIT = 4 * 1024
 NO_SESSION = "no widget session, or it has ended: start one with POST /webhooks/webchat/session"
 T = TypeVar("T")
+
+
+@functools.cache
+def _openapi() -> dict[str, Any]:
+    """bot/channels/openapi.yaml, read once."""
+    loaded: dict[str, Any] = yaml.safe_load(OPENAPI_FILE.read_text(encoding="utf-8"))
+    return loaded
 
 
 def _cursor(value: Any) -> int:
@@ -271,6 +282,10 @@ class WebChatInput(InputChannel):
         @hook.route("/demo", methods=["GET"])
         async def demo(request: Request) -> HTTPResponse:
             return await response.file(WIDGET_DIR / "demo.html", mime_type="text/html; charset=utf-8")
+
+        @hook.route("/openapi.json", methods=["GET"])
+        async def openapi(request: Request) -> HTTPResponse:
+            return response.json(_openapi(), headers={"Cache-Control": "public, max-age=300"})
 
         @hook.route("/config", methods=["GET"])
         async def config(request: Request) -> HTTPResponse:

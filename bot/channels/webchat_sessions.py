@@ -141,3 +141,17 @@ class WidgetSessions:
             log.exception("could not delete ended widget sessions (tried again later)")
             return 0
         return int(result.rowcount or 0)
+
+
+def end_conversations(engine: sa.engine.Engine, sender_ids: list[str]) -> int:
+    """Ends every widget session that opens one of these conversations (an erased or purged patient's):
+    a device that kept the token opens nothing afterwards. Returns how many ended; no table yet -> 0."""
+    senders = [s for s in sender_ids if s.startswith(SENDER_PREFIX)]
+    if not senders or not sa.inspect(engine).has_table(sessions.name):
+        return 0
+    ended = 0
+    with engine.begin() as conn:
+        for start in range(0, len(senders), 500):
+            result = conn.execute(sessions.delete().where(sessions.c.sender_id.in_(senders[start : start + 500])))
+            ended += int(result.rowcount or 0)
+    return ended

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from bot.channels.webchat_sessions import WidgetSessions
 from console.__main__ import main
 from console.tracker_store import tracker_engine
 from core.alerts import StaffAlerts, locked
@@ -94,6 +95,7 @@ def test_erasure_removes_the_patient_from_every_store_and_is_audited(console, co
         "tags": 1,
         "notes": 1,
         "alerts": 1,
+        "widget_sessions": 0,
     }
     assert "warfarin" not in json.dumps(entries)
 
@@ -102,6 +104,24 @@ def test_erasure_removes_the_patient_from_every_store_and_is_audited(console, co
     assert console.client.get("/api/conversations/tg-1001").status_code == 404
     assert console.client.delete("/api/patients/tg-1001").status_code == 404
     assert len(audit_entries(console, "erase")) == 1
+
+
+def test_erasure_ends_the_patients_widget_sessions_and_no_one_elses(console, tracker, tmp_path):
+    """A phone that kept the widget's token opens nothing once its conversation is erased."""
+    use_alerts_file(console, tmp_path)
+    sessions = WidgetSessions(console.settings.tracker_db_url, idle_days=30)
+    erased, kept = sessions.issue(), sessions.issue()
+    tracker.turn(erased.sender_id, "does it hurt?", "Mild stinging.", channel="webchat")
+    tracker.turn(kept.sender_id, "how much is it?", "It depends.", channel="webchat")
+    assert sessions.resolve(erased.token) == erased.sender_id
+
+    console.login("ada")
+    response = console.client.delete(f"/api/patients/{erased.sender_id}")
+    assert response.status_code == 200, response.text
+    assert response.json()["widget_sessions"] == 1
+    assert sessions.resolve(erased.token) is None
+    assert sessions.resolve(kept.token) == kept.sender_id
+    assert json.loads(audit_entries(console, "erase")[0]["detail"])["widget_sessions"] == 1
 
 
 def test_unknown_sender_is_404_and_alerts_only_senders_are_erased(console, tmp_path):

@@ -54,7 +54,15 @@ def test_purge_removes_old_conversations_everywhere_and_keeps_recent_ones(consol
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["expired"] == 3
-    assert body["removed"] == {"events": 5, "conversations": 2, "reviews": 1, "tags": 1, "notes": 1, "alerts": 3}
+    assert body["removed"] == {
+        "events": 5,
+        "conversations": 2,
+        "reviews": 1,
+        "tags": 1,
+        "notes": 1,
+        "alerts": 3,
+        "widget_sessions": 0,
+    }
 
     for sender in ("web-old", "wa-old-handoff", "tg-old-unindexed"):
         assert count(db_url, "events", sender) == 0, sender
