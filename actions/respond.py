@@ -182,7 +182,7 @@ def _handoff(turn: Turn, svc: Services, reason: str, text: str, safety: Assessme
     general = _passage_text(passage, svc, _lang(turn)) if passage else None
     svc.alerts.send("handoff", turn.sender_id, turn.channel, text, f"handoff:{reason}")
     return Reply(
-        messages=[{"text": texts.handoff(svc.clinic, reason, general, lang=_lang(turn))}],
+        messages=[{"text": texts.handoff(svc.clinic, reason, general, lang=_lang(turn), now=svc.clock())}],
         meta=ReplyMeta(
             kind="handoff",
             passage_ids=(passage.id,) if passage else (),
@@ -211,7 +211,7 @@ def _hold(turn: Turn, svc: Services) -> Reply:
     if turn.slot("handoff_reason") == "emergency":
         text = texts.emergency_hold(svc.clinic, turn.channel, lang=_lang(turn))
     elif count % POLICY.hold_notice_every == 0:
-        text = texts.handoff_hold(svc.clinic, lang=_lang(turn))
+        text = texts.handoff_hold(svc.clinic, lang=_lang(turn), now=svc.clock())
     else:
         text = texts.handoff_hold_short(svc.clinic, lang=_lang(turn))
     return Reply(

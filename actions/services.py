@@ -10,6 +10,7 @@ from functools import lru_cache
 from actions.routing import RouteClassifier
 from actions.safety.gate import LearnedDetector
 from core.alerts import StaffAlerts
+from core.business_hours import Clock, system_clock
 from core.clinic import ClinicConfig, load_clinic
 from core.settings import Settings, get_settings
 from knowledge.passages import Passage
@@ -33,6 +34,9 @@ class Services:
     """The learned route classifier (understanding/router.py), if built: it proposes, routing decides."""
     hindi: Translations | None = None
     """Hindi versions of the passages and topic titles, for patients who write in Devanagari."""
+    clock: Clock = system_clock
+    """The action server's one clock (an aware now): what handoffs promise depends on it. Tests pass
+    a fixed time."""
 
     @property
     def passages(self) -> dict[str, Passage]:

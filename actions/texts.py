@@ -8,6 +8,7 @@ and `actions/safety/texts.hi.yml`, and a reply without a usable Hindi version is
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from datetime import datetime
 
 from actions import translations
 from actions.safety import texts as safety
@@ -56,12 +57,15 @@ def emergency_hold(clinic: ClinicConfig, channel: str | None, lang: str = "en") 
     return safety.hold_emergency(facts(clinic), channel, lang)
 
 
-def handoff(clinic: ClinicConfig, reason: str, general_info: str | None = None, lang: str = "en") -> str:
-    return safety.handoff(facts(clinic), reason, general_info, lang)
+def handoff(
+    clinic: ClinicConfig, reason: str, general_info: str | None = None, lang: str = "en", *, now: datetime
+) -> str:
+    """Promises a reply by the clinic's hours at `now` (the action server's clock, `Services.clock`)."""
+    return safety.handoff(facts(clinic), reason, general_info, lang, promise=clinic.business_hours.promise(now))
 
 
-def handoff_hold(clinic: ClinicConfig, lang: str = "en") -> str:
-    return safety.hold(facts(clinic), lang)
+def handoff_hold(clinic: ClinicConfig, lang: str = "en", *, now: datetime) -> str:
+    return safety.hold(facts(clinic), lang, promise=clinic.business_hours.promise(now))
 
 
 def handoff_hold_short(clinic: ClinicConfig | None = None, lang: str = "en") -> str:

@@ -10,6 +10,11 @@ in by the code (one of a listed set of texts, or free text). The file is checked
 it is loaded (unknown keys, ids or placeholders, reference cycles, missing texts the code needs
 are errors), and both servers load it at import, so neither starts on a broken file.
 
+The handoff and hold texts promise when a person will reply: the code picks one of their
+`reply_line` fragments from the clinic's hours (`core.business_hours.Promise`: within N hours, by a
+time, or after the clinic opens) and fills in `{hours}`, `{time}` and `{day}` in the patient's
+language (`when_words`). Urgent-care texts promise no time at all.
+
 Each text can also be rendered in Hindi (`lang="hi"`, issue 13) from `texts.hi.yml` beside this
 file (`actions/safety/translations.py`): a text without a usable Hindi version (missing, stale or
 broken) is said in English, so a patient always gets the reviewed safety wording in some language.
@@ -29,9 +34,12 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
+
+if TYPE_CHECKING:
+    from core.business_hours import Promise
 
 __all__ = [
     "HANDOFF_REASONS",
@@ -53,8 +61,10 @@ __all__ = [
     "hold_short",
     "lint",
     "load",
+    "reply_line",
     "source_sha",
     "unreadable_media",
+    "when_words",
     "widget_texts",
 ]
 
@@ -104,6 +114,58 @@ HANDOFF_REASONS: tuple[str, ...] = (
 )
 """Every handoff reason with its own first sentence (`handoff_reason_<reason>`); others use `personal`."""
 
+REPLY_LINES: dict[str, dict[str, str]] = {
+    text_id: {kind: f"{text_id}_reply_{kind}" for kind in ("within_hours", "by", "closed")}
+    for text_id in ("handoff", "hold")
+}
+"""The `reply_line` fragment of the handoff and the hold for each kind of `Promise`."""
+WHEN_WORDS: dict[str, dict[str, Any]] = {
+    "en": {
+        "weekdays": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+        "months": (
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ),
+        "today": "today",
+        "tomorrow": "tomorrow",
+        "weekday": "on {weekday}",
+        "date": "on {weekday} {day} {month}",
+    },
+    "hi": {
+        "weekdays": ("सोमवार", "मंगलवार", "बुधवार", "गुरुवार", "शुक्रवार", "शनिवार", "रविवार"),
+        "months": (
+            "जनवरी",
+            "फ़रवरी",
+            "मार्च",
+            "अप्रैल",
+            "मई",
+            "जून",
+            "जुलाई",
+            "अगस्त",
+            "सितंबर",
+            "अक्टूबर",
+            "नवंबर",
+            "दिसंबर",
+        ),
+        "today": "आज",
+        "tomorrow": "कल",
+        "weekday": "{weekday} को",
+        "date": "{weekday}, {day} {month} को",
+    },
+}
+"""How a promise names a day, by language ({day} of the reply lines): within the coming week by
+weekday, further on with the date (a long holiday). Times are 24-hour "HH:MM" in every language."""
+
 REQUIRED: tuple[str, ...] = (
     "disclaimer",
     "not_a_clinician",
@@ -111,7 +173,9 @@ REQUIRED: tuple[str, ...] = (
     "hold_emergency",
     "handoff",
     "handoff_general_info",
+    *REPLY_LINES["handoff"].values(),
     "hold",
+    *REPLY_LINES["hold"].values(),
     "hold_short",
     "channel_fallback",
     "channel_fallback_emergency",
@@ -166,7 +230,6 @@ class ClinicFacts:
     name: str = "the clinic"
     phone: str = "the clinic's phone number"
     emergency_number: str = "your local emergency number"
-    handoff_reply_time: str = "within one working day"
     address: str = ""
     booking_url: str = ""
     privacy_url: str = ""
@@ -240,12 +303,12 @@ class SafetyTexts:
             raise SafetyTextsError(f"{self.path}: `{text_id}` needs {', '.join(missing)}")
         return PLACEHOLDER.sub(lambda m: values[m.group(1)], template)  # one pass: values are never expanded
 
-    def choice(self, text_id: str, param: str, chosen: str, facts: ClinicFacts) -> str:
-        """A param filled with one of the texts the file lists for it."""
+    def choice(self, text_id: str, param: str, chosen: str, facts: ClinicFacts, **params: str) -> str:
+        """A param filled with one of the texts the file lists for it (with that text's own params)."""
         spec = self.texts[text_id].params.get(param)
         if spec is None or chosen not in spec.texts:
             raise SafetyTextsError(f"{self.path}: `{text_id}`.{param} cannot be `{chosen}`")
-        return self.render(chosen, facts)
+        return self.render(chosen, facts, **params)
 
 
 # --- loading ----------------------------------------------------------------------------------------
@@ -419,19 +482,56 @@ def hold_emergency(facts: ClinicFacts, channel: str | None, lang: str = "en") ->
     return texts.render("hold_emergency", facts, contact_line=_contact_line(texts, "hold_emergency", facts, channel))
 
 
-def handoff(facts: ClinicFacts, reason: str, general_info: str | None = None, lang: str = "en") -> str:
+def when_words(promise: Promise, lang: str = "en") -> dict[str, str]:
+    """{hours}, {time} and {day} of a reply line, in `lang` (English for a language without words):
+    the due time while open, the next opening while closed; the day relative to the promise's now."""
+    words = WHEN_WORDS.get(lang, WHEN_WORDS["en"])
+    moment = promise.opens_at if promise.kind == "closed" else promise.due
+    days = promise.days_until(moment)
+    if days in (0, 1):
+        day = words["today" if days == 0 else "tomorrow"]
+    else:
+        weekday = words["weekdays"][moment.weekday()]
+        day = (words["weekday"] if days < 7 else words["date"]).format(
+            weekday=weekday, day=moment.day, month=words["months"][moment.month - 1]
+        )
+    return {"hours": str(promise.hours), "time": f"{moment.hour:02d}:{moment.minute:02d}", "day": day}
+
+
+def _reply_line(texts: SafetyTexts, text_id: str, facts: ClinicFacts, promise: Promise) -> str:
+    chosen = REPLY_LINES[text_id][promise.kind]
+    lang = "en" if chosen in texts.english else texts.lang  # an English line gets English day names
+    return texts.choice(text_id, "reply_line", chosen, facts, **when_words(promise, lang))
+
+
+def reply_line(facts: ClinicFacts, text_id: Literal["handoff", "hold"], promise: Promise, lang: str = "en") -> str:
+    """The sentence of the handoff or hold that says when a person will reply, as it is said at
+    `promise.now` (out of hours: when the clinic opens, and for the handoff, the emergency number)."""
+    return _reply_line(current(lang), text_id, facts, promise)
+
+
+def handoff(
+    facts: ClinicFacts, reason: str, general_info: str | None = None, lang: str = "en", *, promise: Promise
+) -> str:
+    """The handoff to a clinician, promising a reply by the clinic's hours (`promise`)."""
     texts = current(lang)
     chosen = f"handoff_reason_{reason if reason in HANDOFF_REASONS else 'personal'}"
     extra = ""
     if general_info:
         extra = f"\n\n{texts.render('handoff_general_info', facts)}\n{general_info}"
     return texts.render(
-        "handoff", facts, reason_line=texts.choice("handoff", "reason_line", chosen, facts), general_info=extra
+        "handoff",
+        facts,
+        reason_line=texts.choice("handoff", "reason_line", chosen, facts),
+        reply_line=_reply_line(texts, "handoff", facts, promise),
+        general_info=extra,
     )
 
 
-def hold(facts: ClinicFacts, lang: str = "en") -> str:
-    return current(lang).render("hold", facts)
+def hold(facts: ClinicFacts, lang: str = "en", *, promise: Promise) -> str:
+    """While a person has the conversation (after a handoff that was no emergency): when they will reply."""
+    texts = current(lang)
+    return texts.render("hold", facts, reply_line=_reply_line(texts, "hold", facts, promise))
 
 
 def hold_short(facts: ClinicFacts, lang: str = "en") -> str:
@@ -532,11 +632,14 @@ def _problems(
     return out
 
 
-def _longest(texts: SafetyTexts, t: SafetyText, facts: ClinicFacts) -> str:
-    """The text at its longest: each param filled with its longest listed text, or its example."""
+def _longest(texts: SafetyTexts, t: SafetyText, facts: ClinicFacts, depth: int = 0) -> str:
+    """The text at its longest: each param filled with its longest listed text (itself at its
+    longest), or its example."""
+    if depth > 8:
+        raise SafetyTextsError(f"{texts.path}: `{t.id}`: params list texts that list each other")
     params: dict[str, str] = {}
     for p in t.params.values():
-        options = [texts.render(c, facts) for c in p.texts] or [p.example]
+        options = [_longest(texts, texts.texts[c], facts, depth + 1) for c in p.texts] or [p.example]
         params[p.name] = max(options, key=len)
     return texts.render(t.id, facts, **params)
 

@@ -6,7 +6,9 @@ text falls back to the English and the lints name it. English stays exactly as i
 from __future__ import annotations
 
 import shutil
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -20,6 +22,7 @@ CLINIC = load_clinic(PROJECT_ROOT / "clinic.yml")
 FACTS = texts.facts(CLINIC)
 HI_DISCLAIMER = safety.disclaimer("hi")
 CHANNELS = ("webchat", "telegram", "whatsapp", None)
+NOW = datetime(2026, 3, 10, 11, 0, tzinfo=ZoneInfo("Asia/Kolkata"))  # a Tuesday: the clinic is open
 
 
 def _devanagari(text: str) -> bool:
@@ -62,14 +65,14 @@ def test_urgent_replies_in_hindi_give_the_emergency_number_and_disclaimer(channe
 
 @pytest.mark.parametrize("reason", [*safety.HANDOFF_REASONS, "unknown_reason"])
 def test_handoffs_in_hindi(reason: str) -> None:
-    text = texts.handoff(CLINIC, reason, "GENERAL-INFO", lang="hi")
+    text = texts.handoff(CLINIC, reason, "GENERAL-INFO", lang="hi", now=NOW)
     assert _devanagari(text) and HI_DISCLAIMER in text and "GENERAL-INFO" in text and "{" not in text
     assert CLINIC.phone in text and CLINIC.emergency_number in text
 
 
 def test_the_other_safety_replies_in_hindi() -> None:
     for text in (
-        texts.handoff_hold(CLINIC, lang="hi"),
+        texts.handoff_hold(CLINIC, lang="hi", now=NOW),
         texts.handoff_hold_short(CLINIC, lang="hi"),
         texts.handoff_hold_short(lang="hi"),
         safety.channel_fallback(FACTS, False, lang="hi"),
@@ -83,7 +86,7 @@ def test_the_other_safety_replies_in_hindi() -> None:
 def test_english_stays_the_default() -> None:
     assert safety.disclaimer() == safety.disclaimer("en") == safety.current().render("disclaimer", FACTS)
     assert texts.emergency(CLINIC, "webchat") == texts.emergency(CLINIC, "webchat", lang="en")
-    assert not _devanagari(texts.handoff(CLINIC, "dosing")) and not _devanagari(texts.greet(CLINIC))
+    assert not _devanagari(texts.handoff(CLINIC, "dosing", now=NOW)) and not _devanagari(texts.greet(CLINIC))
 
 
 def _safety_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_hindi: bool = True) -> Path:

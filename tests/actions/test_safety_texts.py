@@ -9,8 +9,10 @@ import json
 import os
 import re
 import subprocess
+from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -25,6 +27,8 @@ from core.settings import PROJECT_ROOT, Settings
 
 CLINIC = load_clinic(PROJECT_ROOT / "clinic.yml")
 FACTS = safety.ClinicFacts.from_mapping(CLINIC.model_dump(mode="json"))
+NOW = datetime(2026, 3, 10, 11, 0, tzinfo=ZoneInfo("Asia/Kolkata"))  # a Tuesday: the clinic is open
+PROMISE = CLINIC.business_hours.promise(NOW)
 RASA_PYTHON = PROJECT_ROOT / ".venv-rasa" / "bin" / "python"
 WARNING_SIGNS = "since the injections my throat is swelling and I can't breathe properly"
 
@@ -56,6 +60,7 @@ def services() -> Services:
         retriever=cast(Any, None),
         alerts=cast(Any, _Alerts()),
         topic_titles={},
+        clock=lambda: NOW,
     )
 
 
@@ -130,7 +135,7 @@ def _mutated(tmp_path: Path, old: str, new: str, count: int = 1) -> Path:
         ),
         (
             '"A clinician will reply here."',
-            '"A clinician will reply {handoff_reply_time}."',
+            '"A clinician will reply {address}."',
             "the widget can only fill",
         ),
         (
@@ -184,7 +189,7 @@ def test_unreadable_file_is_refused(tmp_path: Path):
 
 def test_clinic_values_are_filled_in_once_and_never_expanded():
     facts = safety.ClinicFacts.from_mapping({"name": "{disclaimer} Clinic", "phone": 12345, "emergency_number": " "})
-    text = safety.hold(facts)
+    text = safety.hold(facts, promise=PROMISE)
     assert "{disclaimer} Clinic" in text  # the clinic's own braces stay as written
     assert safety.ClinicFacts().emergency_number in text  # a blank value keeps the safe default
     assert "12345" in safety.emergency(facts, "webchat")
@@ -192,9 +197,13 @@ def test_clinic_values_are_filled_in_once_and_never_expanded():
 
 def test_every_handoff_reason_of_the_detector_has_its_own_first_sentence():
     assert set(REASONS) <= set(safety.HANDOFF_REASONS)
-    firsts = {reason: safety.handoff(FACTS, reason).split(". ")[0] for reason in safety.HANDOFF_REASONS}
+    firsts = {
+        reason: safety.handoff(FACTS, reason, promise=PROMISE).split(". ")[0] for reason in safety.HANDOFF_REASONS
+    }
     assert len(set(firsts.values())) == len(firsts)
-    assert safety.handoff(FACTS, "no-such-reason") == safety.handoff(FACTS, "personal")
+    assert safety.handoff(FACTS, "no-such-reason", promise=PROMISE) == safety.handoff(
+        FACTS, "personal", promise=PROMISE
+    )
 
 
 # --- one source: every consumer shows the edited copy --------------------------------------------
@@ -345,7 +354,7 @@ def test_after_an_emergency_every_reply_repeats_the_call_now_line():
         )
         text = text_of(reply)
         assert call_now in text and CLINIC.emergency_number in text
-        assert CLINIC.handoff_reply_time not in text  # no "within one working day" instead of urgent care
+        assert "will reply here" not in text and "closed now" not in text  # no promise instead of urgent care
         assert safety.disclaimer() in text and reply.meta.disclaimer and reply.meta.handoff
         assert reply.slots["hold_notices"] == count + 1
 
@@ -358,7 +367,7 @@ def test_an_ordinary_hold_is_full_then_short():
         )
         for n in range(POLICY.hold_notice_every + 1)
     ]
-    full, short = safety.hold(FACTS), safety.hold_short(FACTS)
+    full, short = safety.hold(FACTS, promise=PROMISE), safety.hold_short(FACTS)
     assert texts == [full] + [short] * (POLICY.hold_notice_every - 1) + [full]
     assert all(safety.disclaimer() in t for t in texts)
     assert "If you have not yet called" not in full
