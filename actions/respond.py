@@ -1,7 +1,9 @@
 """One patient turn in, one reply out: the order of checks every message goes through.
 
 1. Warning signs of a serious reaction (rule-based, whatever the NLU said): urgent-care reply.
-2. Consent: recorded from the client (metadata.consent) or asked for once.
+2. The patient's own data: "delete my data" (asks to confirm; the console then erases) and "what do
+   you keep about me?" (a plain answer), before consent.
+2b. Consent: recorded from the client (metadata.consent) or asked for once.
 3. Handoff: while a person has the conversation, the bot only says so (or stays silent).
 4. Personal medical questions (rule-based detector, or the NLU intent): handed to a clinician.
 5. What the NLU routed the message to: answer from retrieval, clarify, small talk, clinic
@@ -21,6 +23,7 @@ from typing import Any
 from actions import texts
 from actions.followup import COMPARISON_TOPICS, TOPIC_TAGS, is_comparison, is_followup, mentioned_treatment
 from actions.meta import ReplyMeta
+from actions.patient_data import DataRequest, request_of
 from actions.routing import (
     GENERAL_INFO_TOPICS,
     GENERAL_INFO_WITH_HANDOFF,
@@ -85,8 +88,20 @@ def respond(turn: Turn, route: Route | str, svc: Services) -> Reply:
     if safety.check_failed:
         return _handoff(turn, svc, "safety_check_failed", text=text, safety=safety)
 
-    # 2. Consent.
-    consent_slots: dict[str, Any] = {}
+    # 2. The patient's own data ("delete my data", "what do you keep about me?"), before consent: a
+    #    patient who has not agreed may still ask. An erasure offer not answered yes or no lapses.
+    lapsed: dict[str, Any] = {}
+    if turn.slot("pending_offer") == "erase":
+        answered = _erase_answer(turn, route, svc)
+        if answered is not None:
+            return answered
+        lapsed["pending_offer"] = None
+    data_reply = _data_request(turn, svc, text)
+    if data_reply is not None:
+        return data_reply
+
+    # 3. Consent.
+    consent_slots: dict[str, Any] = {**lapsed}
     if not turn.slot("consent", False):
         if turn.metadata.get("consent") is True:
             consent_slots["consent"] = True
@@ -153,6 +168,55 @@ def _after_consent(turn: Turn, route: Route, svc: Services, text: str, safety: A
             return _clinic_info(text, svc) if route is Route.CLINIC_INFO_OR_ANSWER else _booking(turn, svc, text)
         return _answer(turn, svc, text, searched=result)
     return _answer(turn, svc, text, nlu_out_of_scope=route is Route.OUT_OF_SCOPE or turn.intent == "out_of_scope")
+
+
+# --- the patient's own data -------------------------------------------------------------------------
+
+ERASE_CONFIRMED = "patient_data:erase_confirmed"
+"""The reason on the reply to a confirmed erasure: the staff console erases the conversation when it
+sees it (console/patient_requests.py); the dialogue cannot delete the conversation it is writing to."""
+ERASE_BUTTONS = {
+    "en": ("Yes, delete it", "No, keep it"),
+    "hi": ("हाँ, हटा दें", "नहीं, रहने दें"),
+}
+
+
+def _data_request(turn: Turn, svc: Services, text: str) -> Reply | None:
+    request = request_of(text)
+    lang = _lang(turn)
+    if request is DataRequest.ERASE:
+        yes, no = ERASE_BUTTONS.get(lang, ERASE_BUTTONS["en"])
+        return Reply(
+            messages=[
+                {
+                    "text": texts.data_erase_confirm(svc.clinic, lang),
+                    "buttons": [{"title": yes, "payload": "/affirm"}, {"title": no, "payload": "/deny"}],
+                }
+            ],
+            meta=ReplyMeta(kind="smalltalk", reason="patient_data:erase_asked"),
+            slots={"pending_offer": "erase"},
+        )
+    if request is DataRequest.WHAT_IS_KEPT:
+        reply = _smalltalk_reply(
+            texts.data_kept(svc.clinic, svc.settings.retention_days, lang), "patient_data:what_is_kept"
+        )
+        if turn.slot("pending_offer") == "erase":
+            reply.slots["pending_offer"] = None
+        return reply
+    return None
+
+
+def _erase_answer(turn: Turn, route: Route, svc: Services) -> Reply | None:
+    """The patient's yes or no to "Delete it?"; None when the message is something else."""
+    if route is not Route.YES_NO or turn.intent not in ("affirm", "deny"):
+        return None
+    lang = _lang(turn)
+    if turn.intent == "affirm":
+        reply = _smalltalk_reply(texts.data_erase_done(svc.clinic, lang), ERASE_CONFIRMED)
+    else:
+        reply = _smalltalk_reply(texts.data_erase_kept(lang), "patient_data:erase_declined")
+    reply.slots["pending_offer"] = None
+    return reply
 
 
 # --- safety paths -------------------------------------------------------------------------------

@@ -36,8 +36,17 @@ def reply_values(clinic: ClinicConfig | None) -> dict[str, str]:
     }
 
 
-def _say(lang: str, reply_id: str, english: str, clinic: ClinicConfig | None = None) -> str:
-    return english if lang == "en" else translations.say(lang, reply_id, english, reply_values(clinic))
+EXAMPLE_VALUES = {"days": "180"}
+"""Values of the placeholders a reply fills from outside clinic.yml (the retention period), as the
+translation lint and tests fill them."""
+
+
+def _say(
+    lang: str, reply_id: str, english: str, clinic: ClinicConfig | None = None, extra: dict[str, str] | None = None
+) -> str:
+    if lang == "en":
+        return english
+    return translations.say(lang, reply_id, english, {**reply_values(clinic), **(extra or {})})
 
 
 # --- safety texts: written once, in actions/safety/texts.yml ------------------------------------
@@ -225,6 +234,49 @@ def clinician_note(lang: str = "en") -> str:
     return _say(lang, "clinician_note", "Your clinician will check what applies to you.")
 
 
+# --- the patient's own data (actions/patient_data.py) ----------------------------------------------
+
+
+def data_erase_confirm(clinic: ClinicConfig, lang: str = "en") -> str:
+    return _say(
+        lang,
+        "data_erase_confirm",
+        f"I can delete this conversation from the records of {clinic.name}: your messages, the replies, and "
+        "the notes staff made on it. It cannot be undone, and the clinic will no longer see what you asked here. "
+        "Delete it?",
+        clinic,
+    )
+
+
+def data_erase_done(clinic: ClinicConfig, lang: str = "en") -> str:
+    return _say(
+        lang,
+        "data_erase_done",
+        f"Done: this conversation will be deleted from the records of {clinic.name} within a few minutes. "
+        f"If you write again, that starts a new conversation. For your treatment records at the clinic, call "
+        f"{clinic.phone}.",
+        clinic,
+    )
+
+
+def data_erase_kept(lang: str = "en") -> str:
+    return _say(lang, "data_erase_kept", "All right, nothing has been deleted.")
+
+
+def data_kept(clinic: ClinicConfig, days: int, lang: str = "en") -> str:
+    return _say(
+        lang,
+        "data_kept",
+        "This chat keeps your messages, the replies (the assistant's and the clinic's staff), when they were "
+        "sent, and the chat app's identifier for you (on WhatsApp your phone number, on Telegram your account "
+        f"id, on the website an anonymous id). The staff of {clinic.name} read it in their console after logging "
+        f"in, and every view is recorded. It is deleted after {days} days; to have it deleted now, write "
+        f'"delete my data". More in the privacy notice: {clinic.privacy_url}',
+        clinic,
+        {"days": str(days)},
+    )
+
+
 def translatable(clinic: ClinicConfig) -> dict[str, Callable[[str], str]]:
     """Each reply with a translation entry (`actions/texts.<lang>.yml` id), called as the assistant
     calls it, by language: what the translation lint and the tests check every entry against."""
@@ -250,4 +302,8 @@ def translatable(clinic: ClinicConfig) -> dict[str, Callable[[str], str]]:
         "consent_declined": lambda lang: consent_declined(clinic, lang),
         "price_line": lambda lang: price_line(clinic, lang),
         "clinician_note": clinician_note,
+        "data_erase_confirm": lambda lang: data_erase_confirm(clinic, lang),
+        "data_erase_done": lambda lang: data_erase_done(clinic, lang),
+        "data_erase_kept": data_erase_kept,
+        "data_kept": lambda lang: data_kept(clinic, int(EXAMPLE_VALUES["days"]), lang),
     }

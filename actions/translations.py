@@ -142,7 +142,7 @@ def lint(lang: str = "hi", clinic_file: Path | None = None) -> list[str]:
     except ReplyTextsError as exc:
         return [str(exc)]
     clinic = load_clinic(clinic_file or Path(__file__).resolve().parents[1] / "clinic.yml")
-    replies, values = texts.translatable(clinic), texts.reply_values(clinic)
+    replies, values = texts.translatable(clinic), {**texts.reply_values(clinic), **texts.EXAMPLE_VALUES}
     problems = [f"{i}: translated twice" for i, n in Counter(e.id for e in entries).items() if n > 1]
     for e in entries:
         problems += [f"{e.id}: {p}" for p in e.problems()]

@@ -24,22 +24,24 @@ from console.routers import (
     review,
     users,
 )
-from console.scheduler import RetentionScheduler
+from console.scheduler import schedulers
 from core.settings import Settings, get_settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     migrate(settings.console_db_url)
-    scheduler = RetentionScheduler(settings)
+    jobs = schedulers(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        scheduler.start()  # retention purge + at-rest redaction, unless MESO_RETENTION_INTERVAL_MINUTES=0
+        for job in jobs:  # retention purge + at-rest redaction; patients' erasure requests (console/scheduler.py)
+            job.start()
         try:
             yield
         finally:
-            scheduler.stop()
+            for job in jobs:
+                job.stop()
 
     app = FastAPI(
         lifespan=lifespan,

@@ -1,13 +1,18 @@
-"""Runs the retention purge and at-rest redaction in the background every `retention_interval_minutes`
-(0 = never: run `python -m console purge` from cron instead). A failed run is logged and retried at the
-next interval; it never stops the console."""
+"""The console's background jobs, each on a daemon thread (`Periodic`):
+
+- the retention purge and at-rest redaction every `retention_interval_minutes` (0 = never: run
+  `python -m console purge` from cron instead);
+- patients' own erasure requests every `patient_request_interval_seconds` (console/patient_requests.py).
+
+A failed run is logged and retried at the next interval; it never stops the console."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
-from console import retention
+from console import patient_requests, retention
 from console.db import session_factory
 from core.settings import Settings
 
@@ -35,18 +40,27 @@ def run_once(settings: Settings) -> retention.RetentionReport | None:
     return report
 
 
-class RetentionScheduler:
-    """A daemon thread calling run_once; stop() wakes it up and waits for it."""
+def patient_requests_once(settings: Settings) -> patient_requests.Handled | None:
+    """One run of the patients' erasure requests; None when it failed (logged)."""
+    try:
+        with session_factory(settings.console_db_url)() as db:
+            return patient_requests.run_once(db, settings)
+    except Exception:
+        log.exception("patient erasure requests: run failed; trying again shortly")
+        return None
 
-    def __init__(self, settings: Settings, first_run_after: float = FIRST_RUN_AFTER_SECONDS) -> None:
-        self.settings = settings
+
+class Periodic:
+    """A daemon thread calling `job` every `interval_seconds` (never when 0), the first time after
+    `first_run_after`; stop() wakes it up and waits for it."""
+
+    def __init__(self, name: str, job: Callable[[], object], interval_seconds: float, first_run_after: float) -> None:
+        self.name = name
+        self.job = job
+        self.interval_seconds = interval_seconds
         self.first_run_after = first_run_after
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-
-    @property
-    def interval_seconds(self) -> float:
-        return self.settings.retention_interval_minutes * 60.0
 
     @property
     def running(self) -> bool:
@@ -56,7 +70,7 @@ class RetentionScheduler:
         if self.interval_seconds <= 0 or self.running:
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="console-retention", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -68,5 +82,23 @@ class RetentionScheduler:
     def _loop(self) -> None:
         wait = self.first_run_after
         while not self._stop.wait(wait):
-            run_once(self.settings)
+            self.job()
             wait = self.interval_seconds
+
+
+def schedulers(settings: Settings, first_run_after: float = FIRST_RUN_AFTER_SECONDS) -> list[Periodic]:
+    """The console's background jobs for these settings."""
+    return [
+        Periodic(
+            "console-retention",
+            lambda: run_once(settings),
+            settings.retention_interval_minutes * 60.0,
+            first_run_after,
+        ),
+        Periodic(
+            "console-patient-requests",
+            lambda: patient_requests_once(settings),
+            settings.patient_request_interval_seconds,
+            min(first_run_after, settings.patient_request_interval_seconds),
+        ),
+    ]

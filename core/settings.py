@@ -15,6 +15,10 @@ from core import web_origins
 from core.alert_channels import config as alert_channels
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CLUSTER_TRACKER_DB_URL = "postgresql://postgres@127.0.0.1:5432/meso"
+"""`make run-cluster`'s tracker store when MESO_TRACKER_DB_URL is not set: the local PostgreSQL (docs/deploy.md)."""
+CLUSTER_LOCK_STORE_URL = "redis://127.0.0.1:6379/1"
+"""`make run-cluster`'s lock store when MESO_LOCK_STORE_URL is not set: the local Redis, database 1."""
 
 
 class Settings(BaseSettings):
@@ -66,6 +70,18 @@ class Settings(BaseSettings):
     """SQLAlchemy-style URL of Rasa's SQL tracker store: sqlite:///path or postgresql://user:pw@host:5432/db."""
     lock_store_url: str | None = None
     """redis://host:6379/1 to run several Rasa replicas; empty = in-memory lock store (one replica)."""
+
+    # The production topology on one machine (`make run-cluster`, scripts/cluster/, docs/deploy.md): Rasa
+    # processes and action servers behind HAProxy, which alone listens on `public_port` (on `bind_host`).
+    rasa_processes: int = Field(default=2, ge=1, le=16)
+    """Rasa processes (loopback ports rasa_port, rasa_port+1, ...) sharing the tracker and lock stores."""
+    action_servers: int = Field(default=2, ge=1, le=16)
+    """Action servers (loopback ports action_port+1, action_port+2, ...); Rasa calls them through HAProxy's
+    private frontend on 127.0.0.1:action_port."""
+    public_port: int = Field(default=8080, ge=1, le=65535)
+    """The load balancer's one public port: the channels, the widget, Rasa's API and the staff console."""
+    cluster_run_dir: Path = PROJECT_ROOT / "var" / "cluster"
+    """The cluster's generated configuration (HAProxy, Rasa's endpoints/credentials) and logs."""
 
     # Staff alerts (emergencies, handoffs, bookings)
     alerts_file: Path = PROJECT_ROOT / "var" / "alerts.jsonl"
@@ -212,6 +228,9 @@ class Settings(BaseSettings):
     retention_interval_minutes: int = Field(default=60, ge=0)
     """How often the console runs the retention purge (and at-rest redaction); 0 = never (run `python -m console
     purge` from cron instead)."""
+    patient_request_interval_seconds: float = Field(default=15.0, ge=0, le=3600)
+    """How often the console erases the conversations whose patients asked for it in the chat ("delete my
+    data", confirmed; console/patient_requests.py); 0 = never (an admin can still erase a conversation in the console)."""
 
     @property
     def secure_cookies(self) -> bool:
