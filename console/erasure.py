@@ -1,6 +1,6 @@
 """Erasing patients' data: every event of their conversations in Rasa's tracker store, their rows in the
-console's tables (index, reviews, tags, notes), their lines in the staff alerts file and their web widget
-sessions (a device that kept the token opens nothing afterwards). Used for one
+console's tables (index, reviews, tags, notes), their lines in the staff alerts file, their web widget
+sessions (a device that kept the token opens nothing afterwards) and their feedback on answers. Used for one
 patient on request (audited as `erase`) and by the retention purge for every expired conversation.
 
 Logins and staff accounts are not touched, and no audit row is removed: the audit log is append-only and
@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.channels.feedback import forget_senders
 from bot.channels.webchat_sessions import end_conversations
 from console import audit
 from console.models import Conversation, Note, Review, SyncState, Tag
@@ -40,6 +41,7 @@ class Removed:
     notes: int = 0
     alerts: int = 0
     widget_sessions: int = 0
+    feedback: int = 0
 
     @property
     def anything(self) -> bool:
@@ -138,8 +140,10 @@ def remove(
 
     alerts = rewrite_alerts(settings.alerts_file, keep) if wanted or alerts_too else 0
     # the patient's widget sessions (in the channels' database) end with the conversation they opened
-    ended = end_conversations(tracker_engine(settings.channel_db_url or settings.tracker_db_url), senders)
-    return Removed(events=deleted_events, alerts=alerts, widget_sessions=ended, **rows)
+    channel_db = tracker_engine(settings.channel_db_url or settings.tracker_db_url)
+    ended = end_conversations(channel_db, senders)
+    feedback = forget_senders(channel_db, senders)  # their ratings and "what was missing?" notes
+    return Removed(events=deleted_events, alerts=alerts, widget_sessions=ended, feedback=feedback, **rows)
 
 
 def erase(db: Session, settings: Settings, sender_id: str, actor: str, ip: str | None = None) -> Removed:

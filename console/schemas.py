@@ -256,6 +256,7 @@ class RemovedOut(BaseModel):
     notes: int
     alerts: int = Field(description="lines removed from the staff alerts file")
     widget_sessions: int = Field(default=0, description="web widget sessions ended (the patient's devices)")
+    feedback: int = Field(default=0, description="feedback rows deleted (ratings of answers and their notes)")
 
 
 class ErasureOut(RemovedOut):

@@ -20,6 +20,10 @@
  * handoff / emergency banners come from the server (`config.texts`, from actions/safety/texts.yml),
  * and replies are shown as the server sends them. The clinic's emergency number and phone are
  * `tel:` links wherever they appear.
+ *
+ * Under each curated answer (the server marks it `rateable`) the patient can give a thumbs up or down
+ * (POST feedback, with the session); a thumbs down opens an optional "What was missing?" note. Never
+ * under emergencies, handoffs, small talk or staff replies: the server decides which messages qualify.
  */
 (function () {
   "use strict";
@@ -42,6 +46,7 @@
   var GET_TIMEOUT = 15000;
   var BACKOFF_MAX = 30000;
   var MAX_LEN = 10000;
+  var COMMENT_LEN = 500; // a feedback note ("What was missing?"), as the server keeps it
   var SVG_NS = "http://www.w3.org/2000/svg";
 
   var local = safeStorage("localStorage");
@@ -205,6 +210,8 @@
       close: "M6 6l12 12M18 6L6 18",
       warning: "M12 3l10 18H2L12 3zM12 10v5M12 18v.01",
       person: "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4 21a8 8 0 0 1 16 0",
+      up: "M7 11v10H4a1 1 0 0 1-1-1v-8a1 1 0 0 1 1-1h3l4-8a2.5 2.5 0 0 1 2.5 2.5V9h5.4a2 2 0 0 1 2 2.3l-1.3 8A2 2 0 0 1 17.6 21H7",
+      down: "M17 13V3h3a1 1 0 0 1 1 1v8a1 1 0 0 1-1 1h-3l-4 8a2.5 2.5 0 0 1-2.5-2.5V15H5.1a2 2 0 0 1-2-2.3l1.3-8A2 2 0 0 1 6.4 3H17",
     };
     var svg = document.createElementNS(SVG_NS, "svg");
     svg.setAttribute("viewBox", "0 0 24 24");
@@ -378,6 +385,21 @@
     ".footer{flex:none;display:flex;flex-wrap:wrap;align-items:center;gap:0 14px;padding:0 12px 4px;font-size:13px;color:#474c52;background:#fff}",
     ".footer a,.footer .plain-btn{display:inline-flex;align-items:center;min-height:44px;font-size:13px}",
     ".plain-btn{padding:0;border:0;background:none;color:var(--mw-link);text-decoration:underline}",
+    // feedback under a curated answer
+    ".feedback{align-self:flex-start;display:flex;flex-wrap:wrap;align-items:center;gap:6px;max-width:88%;margin-top:-4px;font-size:14px;color:#474c52}",
+    ".fb-question{margin-right:2px}",
+    ".thumb{display:inline-flex;align-items:center;justify-content:center;min-width:44px;min-height:44px;padding:0 10px;border:2px solid #6b7177;border-radius:22px;background:#fff;color:#3c4043}",
+    ".thumb:hover:not(:disabled){background:#eef3f8}",
+    ".thumb[aria-pressed=true]{border-color:var(--mw-link);background:var(--mw-link);color:#fff}",
+    ".thumb:disabled{cursor:progress}",
+    ".fb-status{flex-basis:100%;color:#2f3337}",
+    ".fb-status:empty{display:none}",
+    ".fb-more{flex-basis:100%;display:flex;flex-direction:column;gap:6px;padding:10px 12px;border:1px solid #c4c7cc;border-radius:12px;background:#fff}",
+    ".fb-more label{font-weight:700;color:#1a1a1a}",
+    ".fb-more textarea{min-height:64px;resize:vertical;padding:8px 10px;border:2px solid #6b7177;border-radius:10px;background:#fff;color:#1a1a1a;font-size:15px;line-height:1.4}",
+    ".fb-hint{margin:0;color:#474c52}",
+    ".fb-actions{display:flex;flex-wrap:wrap;gap:8px}",
+    ".fb-actions .btn{min-height:44px;padding:6px 14px;font-size:15px}",
   ].join("\n");
 
   // ---------------------------------------------------------------- build
@@ -775,6 +797,143 @@
     return node;
   }
 
+  /**
+   * The thumbs under a curated answer: up or down is sent at once (the server keeps the latest); a down
+   * opens an optional "What was missing?" note, sent with it. `rated` is the patient's earlier choice.
+   */
+  function feedbackBar(messageId, rated) {
+    var bar = el("div", "feedback");
+    bar.setAttribute("role", "group");
+    bar.setAttribute("aria-label", "Was this answer helpful?");
+    bar.appendChild(el("span", "fb-question", "Was this helpful?"));
+    bar.lastChild.setAttribute("aria-hidden", "true");
+    var thumbs = {};
+    [
+      ["up", "Yes, this answer helped"],
+      ["down", "No, this answer did not help"],
+    ].forEach(function (t) {
+      var b = el("button", "thumb " + t[0]);
+      b.type = "button";
+      b.setAttribute("aria-label", t[1]);
+      b.setAttribute("aria-pressed", rated === t[0] ? "true" : "false");
+      b.appendChild(icon(t[0], 20));
+      b.addEventListener("click", function () {
+        rate(t[0], null);
+      });
+      thumbs[t[0]] = b;
+      bar.appendChild(b);
+    });
+    var status = el("span", "fb-status");
+    status.setAttribute("role", "status");
+    status.setAttribute("aria-live", "polite");
+
+    var more = el("form", "fb-more");
+    more.setAttribute("novalidate", "");
+    more.hidden = true;
+    var fieldId = "mw-fb-" + messageId;
+    var label = el("label", "", "What was missing? (optional)");
+    label.setAttribute("for", fieldId);
+    var note = el("textarea");
+    note.id = fieldId;
+    note.rows = 2;
+    note.maxLength = COMMENT_LEN;
+    note.setAttribute("aria-describedby", fieldId + "-hint");
+    var hint = el("p", "fb-hint", "Your note goes to the clinic's team to improve the answers. To ask something, write in the chat.");
+    hint.id = fieldId + "-hint";
+    var actions = el("div", "fb-actions");
+    var sendNote = el("button", "btn btn-primary", "Send note");
+    sendNote.type = "submit";
+    var skip = el("button", "btn btn-secondary", "Skip");
+    skip.type = "button";
+    actions.appendChild(sendNote);
+    actions.appendChild(skip);
+    [label, note, hint, actions].forEach(function (n) {
+      more.appendChild(n);
+    });
+    bar.appendChild(more);
+    bar.appendChild(status);
+
+    function busy(on) {
+      thumbs.up.disabled = on;
+      thumbs.down.disabled = on;
+      sendNote.disabled = on;
+    }
+
+    function rate(value, comment) {
+      if (!hasSession()) return;
+      busy(true);
+      status.textContent = "";
+      var body = { message_id: messageId, value: value };
+      if (comment) {
+        body.comment = comment;
+        body.after = state.cursor;
+      }
+      var epoch = state.epoch;
+      request(
+        "feedback",
+        {
+          method: "POST",
+          session: state.saved.session,
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(body),
+        },
+        comment ? POST_TIMEOUT : GET_TIMEOUT
+      )
+        .then(
+          function (saved) {
+            thumbs.up.setAttribute("aria-pressed", value === "up" ? "true" : "false");
+            thumbs.down.setAttribute("aria-pressed", value === "down" ? "true" : "false");
+            if (value === "down" && !comment) {
+              more.hidden = false;
+              status.textContent = "Thanks for the feedback.";
+              note.focus();
+              if (typeof more.scrollIntoView === "function") more.scrollIntoView({ block: "nearest" });
+            } else {
+              more.hidden = true;
+              note.value = "";
+              status.textContent = comment ? "Thanks, your note was sent." : "Thanks for the feedback.";
+              if (comment) thumbs.down.focus();
+            }
+            // a note that may describe warning signs was answered as a message too: show that answer
+            if (saved && saved.turn && epoch === state.epoch) apply(saved.turn, true);
+          },
+          function (err) {
+            if (err && err.status === 401) {
+              sessionEnded();
+              return;
+            }
+            status.textContent =
+              err && err.status === 429 && err.message ? err.message : "Your feedback could not be sent. Please try again.";
+          }
+        )
+        .then(function () {
+          busy(false);
+        });
+    }
+
+    more.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var text = note.value.trim();
+      if (!text) {
+        note.focus();
+        return;
+      }
+      rate("down", text.slice(0, COMMENT_LEN));
+    });
+    note.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        if (typeof more.requestSubmit === "function") more.requestSubmit();
+        else more.dispatchEvent(new Event("submit", { cancelable: true }));
+      }
+    });
+    skip.addEventListener("click", function () {
+      more.hidden = true;
+      thumbs.down.focus();
+    });
+    return bar;
+  }
+
   /** One message from the server (POST or history), shown once. */
   function showServerMessage(m, live) {
     if (!m || typeof m !== "object") return;
@@ -799,6 +958,9 @@
     }
     var node = bubble(role, text, m.kind === "emergency" || m.kind === "handoff" ? m.kind : "", m.buttons);
     addToLog(node);
+    if (role === "bot" && numeric && m.rateable === true) {
+      addToLog(feedbackBar(m.id, m.rated === "up" || m.rated === "down" ? m.rated : ""));
+    }
     if (live && role !== "user" && !state.open) {
       state.unread += 1;
       updateBadge();

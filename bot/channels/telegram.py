@@ -18,6 +18,10 @@ does not check who sent an update.
 - Clarifying options become inline keyboard buttons; a tap comes back as a callback query with the
   button's payload. Photos, stickers, voice notes, edits... get a short text-only reply (a photo's
   caption is still read, so warning signs in it are not missed).
+- After a curated answer the patient is sometimes asked "Was this answer helpful?" with 👍 / 👎
+  buttons (bot/channels/feedback_prompts.py says when: sparingly, never near an emergency or a
+  handoff); a tap on one (callback data `fb:...`) is stored by the channel with the answer's passage
+  ids (bot/channels/feedback.py), acknowledged in the button's toast, and never reaches the dialogue.
 - The reply metadata (`meta`) is never sent. Sender ids are `tg-<chat id>`.
 - Every string read from an update (text, caption, button data, ids) is cleaned first
   (core/text_clean.py: lone surrogates, NUL and other control characters, noncharacters), before
@@ -41,6 +45,7 @@ from bot.channels.common import (
     MAX_MESSAGE,
     BackgroundTurns,
     BusyNote,
+    Button,
     MessagingAppOutput,
     OnNewMessage,
     Outgoing,
@@ -58,6 +63,8 @@ from bot.channels.common import (
     unreadable_text,
 )
 from bot.channels.deliveries import DeliveryLog
+from bot.channels.feedback import FeedbackStore
+from bot.channels.feedback_prompts import QUESTION, FeedbackPrompts, is_feedback
 from bot.channels.limits import Guard, Refusal, Ticket
 from bot.channels.platform_api import PlatformApi
 from bot.channels.staff import DeliveryResult
@@ -92,6 +99,7 @@ class Incoming:
     text: str | None = None
     unreadable: str | None = None  # what the patient sent that cannot be read ("photos", "edited messages")
     callback_id: str | None = None
+    feedback: str | None = None  # a tap on a "Was this answer helpful?" button: handled here, not a message
 
 
 def parse_update(update: dict[str, Any], callbacks: dict[str, str]) -> Incoming | None:
@@ -102,9 +110,12 @@ def parse_update(update: dict[str, Any], callbacks: dict[str, str]) -> Incoming 
         if chat is None:
             return None
         data = clean_text(str(query.get("data") or ""))
+        payload = clean_text(callbacks.get(data, data))
+        if is_feedback(payload):
+            return Incoming(clean_text(str(chat)), feedback=payload, callback_id=clean_text(str(query.get("id", ""))))
         return Incoming(
             clean_text(str(chat)),
-            text=clean_text(callbacks.get(data, data))[:MAX_MESSAGE] or None,
+            text=payload[:MAX_MESSAGE] or None,
             callback_id=clean_text(str(query.get("id", ""))),
         )
     edited = update.get("edited_message")
@@ -170,6 +181,7 @@ class TelegramInput(InputChannel):
         self.background = BackgroundTurns()
         self.guard = guard
         self.callbacks: dict[str, str] = {}  # short key -> payload, for payloads over 64 bytes
+        self.feedback = FeedbackPrompts(FeedbackStore(deliveries_url), self.name())
 
     def url_prefix(self) -> str:
         return "telegram"
@@ -217,6 +229,9 @@ class TelegramInput(InputChannel):
         """One update, in its place in the chat's line."""
         sender = PREFIX + incoming.chat_id
         async with ticket:
+            if incoming.feedback is not None:
+                await self._feedback_tap(sender, incoming)
+                return
             if incoming.callback_id:
                 await self.api.post("answerCallbackQuery", {"callback_query_id": incoming.callback_id})
             if incoming.unreadable:
@@ -224,10 +239,25 @@ class TelegramInput(InputChannel):
             if not incoming.text:
                 return
             await self.api.post("sendChatAction", {"chat_id": incoming.chat_id, "action": "typing"})
+            answer_id = f"tg-{update_id}"
             reply = await run_turn(
-                on_new_message, incoming.text, sender, self.name(), message_id=f"tg-{update_id}", agent=agent
+                on_new_message, incoming.text, sender, self.name(), message_id=answer_id, agent=agent
             )
             await self.send(sender, for_messaging_app(reply))
+            if reply.stored:
+                thumbs = await self.feedback.after_answer(
+                    sender, answer_id, reply.meta, [m.text for m in reply.messages], agent
+                )
+                if thumbs:
+                    await self.send(sender, [Outgoing(QUESTION, tuple(Button(t, p) for t, p in thumbs))])
+
+    async def _feedback_tap(self, sender: str, incoming: Incoming) -> None:
+        """A 👍 / 👎 (or a reason after a 👎): stored, acknowledged in the button's toast, never a turn."""
+        said = await self.feedback.tap(sender, incoming.feedback or "")
+        if incoming.callback_id:
+            await self.api.post("answerCallbackQuery", {"callback_query_id": incoming.callback_id, "text": said.ack})
+        if said.follow_up:
+            await self.send(sender, [Outgoing(said.follow_up, tuple(Button(t, p) for t, p in said.buttons))])
 
     async def _refused(self, incoming: Incoming, note: BusyNote | None) -> None:
         """A refused update: the button tap is still acknowledged (so its spinner stops), and the

@@ -10,6 +10,7 @@
     DELETE session            (session) -> 204: ends it ("Forget this chat on this device")
     POST webhook              (session) {"message", "consent": true, "after": <cursor>} -> the turn
     GET  history?after=<cursor>   (session) messages since the cursor (reload, staff replies)
+    POST feedback             (session) {"message_id", "value": "up" | "down", "comment"?, "after"?} -> the rating
 
 (session): the header `Authorization: Bearer <token>`. The server issues the session and keeps only its
 hash (bot/channels/webchat_sessions.py); the conversation's sender id is chosen by the server with it,
@@ -25,6 +26,14 @@ Replies carry text, buttons and, for styling only, the kinds `emergency` and `ha
 metadata itself never leaves the server. History is read from the tracker store, so it survives a
 reload, works across Rasa replicas, and includes staff replies.
 
+Patients' feedback: the last message of a curated answer (reply metadata `kind: answer`, no handoff) comes
+with `rateable: true` and `rated` (the patient's 👍 / 👎 so far, or null); POST feedback rates it, stored
+with the answer's passage ids (bot/channels/feedback.py). Only such a message in the session's own
+conversation can be rated (anything else: 404); rating it again replaces the rating. A "what was missing?"
+comment goes with a thumbs down only. Because a patient may describe symptoms there, a comment in which
+the warning-sign detector finds something (or which it cannot check) is also sent to the dialogue as a
+message, so its safety gate answers it (urgent care, staff alert) and the answer comes back as `turn`.
+
 The patient's message is cleaned (core/text_clean.py: lone surrogates, which the widget can produce
 when it cuts text by UTF-16 units, NUL and other control characters) before the dialogue sees it,
 and history is cleaned on the way out, so a record stored before that still reads.
@@ -36,6 +45,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -63,6 +73,7 @@ from bot.channels.common import (
     too_many,
 )
 from bot.channels.fallback import build_fallback
+from bot.channels.feedback import COMMENT_LIMIT, VALUES, Answer, FeedbackStore, Rating, Value, clean_comment
 from bot.channels.limits import Guard, Refusal
 from bot.channels.staff import DeliveryResult
 from bot.channels.webchat_sessions import WidgetSessions
@@ -79,6 +90,13 @@ DEFAULT_SESSION_DAYS = 30
 WEBHOOK_BODY_LIMIT = 256 * 1024
 """A 10,000-character message written as JSON escapes (12 bytes per emoji) fits."""
 SESSION_BODY_LIMIT = 4 * 1024
+FEEDBACK_BODY_LIMIT = 8 * 1024
+"""A 500-character comment written as JSON escapes (12 bytes per code point) fits."""
+FEEDBACK_FIELDS = frozenset({"message_id", "value", "comment", "after"})
+NOT_RATEABLE = (
+    "there is no answer with this id in your conversation that can be rated: only the assistant's answers "
+    "to general questions can"
+)
 NO_SESSION = "no widget session, or it has ended: start one with POST /webhooks/webchat/session"
 T = TypeVar("T")
 
@@ -156,6 +174,29 @@ def transcript(events: list[Any], after: int) -> list[dict[str, Any]]:
     return out
 
 
+def rateable_answers(events: list[Any]) -> dict[int, Answer]:
+    """The messages a patient can rate: event index of the last bot message of each turn whose reply
+    metadata is a curated answer -> that answer (the id of the patient message it replied to, its passage
+    ids and topic). Staff replies, emergencies, handoffs, small talk, clarifications... are not there."""
+    found: dict[int, Answer] = {}
+    question: str | None = None
+    last: int | None = None
+    for index, event in enumerate(events):
+        if isinstance(event, UserUttered):
+            question = event.message_id or f"event-{index}"
+            last = None
+        elif isinstance(event, BotUttered):
+            custom = (event.data or {}).get("custom")
+            if isinstance(custom, dict) and "meta" in custom:
+                answer = Answer.from_meta(custom.get("meta"), question) if question else None
+                if answer is not None and last is not None:
+                    found[last] = answer
+                last = None
+            elif (event.text or (event.data or {}).get("buttons")) and not (event.metadata or {}).get("staff_reply"):
+                last = index
+    return found
+
+
 def _button_title(before: list[Any], payload: str) -> str:
     """A button tap is stored as its payload; the patient saw (and clicked) its title."""
     for event in reversed(before):
@@ -171,11 +212,16 @@ class WebChatInput(InputChannel):
     request that needs a session gets a 503); `origins` are the clinic's pages (core/web_origins.py)."""
 
     def __init__(
-        self, sessions: WidgetSessions | None = None, origins: tuple[str, ...] = (), guard: Guard | None = None
+        self,
+        sessions: WidgetSessions | None = None,
+        origins: tuple[str, ...] = (),
+        guard: Guard | None = None,
+        feedback: FeedbackStore | None = None,
     ) -> None:
         self.sessions = sessions
         self.origins = origins
         self.guard = guard or guard_from(None)
+        self.feedback = feedback
 
     @classmethod
     def name(cls) -> str:
@@ -187,7 +233,12 @@ class WebChatInput(InputChannel):
         url = credentials.get("sessions_db_url")
         days = float(credentials.get("session_days") or DEFAULT_SESSION_DAYS)
         origins = web_origins.parse(credentials.get("origins") or ())
-        return cls(WidgetSessions(url, days) if url else None, origins, guard_from(credentials))
+        return cls(
+            WidgetSessions(url, days) if url else None,
+            origins,
+            guard_from(credentials),
+            FeedbackStore(url) if url else None,
+        )
 
     def origin_refused(self, request: Request) -> HTTPResponse | None:
         """A 403 for a browser on a page that is neither one of the clinic's origins nor Rasa's own
@@ -239,6 +290,18 @@ class WebChatInput(InputChannel):
             return found
         return found if found else _unauthorised()
 
+    async def _ratings(self, sender: str) -> dict[str, str]:
+        """The patient's ratings so far (answer id -> up / down); {} when they cannot be read: the chat
+        never depends on the feedback store."""
+        store = self.feedback
+        if store is None:
+            return {}
+        try:
+            return dict(await asyncio.to_thread(store.given, sender))
+        except Exception:
+            log.exception("webchat: could not read the ratings of %s", sender)
+            return {}
+
     async def deliver_staff_reply(
         self, recipient: str, text: str, last_user_message_at: float | None
     ) -> DeliveryResult:
@@ -249,18 +312,34 @@ class WebChatInput(InputChannel):
         hook = Blueprint("webchat", __name__)
         refuse_unread_bodies(hook)
 
-        async def conversation(request: Request, sender: str, after: int) -> dict[str, Any]:
+        async def tracker_of(request: Request, sender: str) -> Any:
+            """The conversation's tracker; None when there is none, or it is another channel's."""
             store = request.app.ctx.agent.tracker_store
             retrieve = getattr(store, "retrieve_full_tracker", store.retrieve)
             tracker = await retrieve(sender)
             if tracker is None:
+                return None
+            if any(isinstance(e, UserUttered) and e.input_channel not in (None, self.name()) for e in tracker.events):
+                return None  # never another channel's conversation
+            return tracker
+
+        async def conversation(request: Request, sender: str, after: int) -> dict[str, Any]:
+            tracker = await tracker_of(request, sender)
+            if tracker is None:
                 return {"messages": [], "cursor": 0, "handoff": False}
             events = list(tracker.events)
-            if any(isinstance(e, UserUttered) and e.input_channel not in (None, self.name()) for e in events):
-                return {"messages": [], "cursor": 0, "handoff": False}  # never another channel's conversation
             handoff = bool(tracker.get_slot("handoff"))
+            messages = transcript(events, after)
+            answers = rateable_answers(events)
+            if any(m["id"] in answers for m in messages):
+                given = await self._ratings(sender)
+                for message in messages:
+                    answer = answers.get(message["id"])
+                    if answer is not None:
+                        message["rateable"] = True
+                        message["rated"] = given.get(answer.answer_id)
             return {
-                "messages": transcript(events, after),
+                "messages": messages,
                 "cursor": len(events),
                 "handoff": handoff,
                 # handed off because of warning signs: the widget says to call now, not "close this page"
@@ -361,7 +440,12 @@ class WebChatInput(InputChannel):
                 # The session cannot be checked, so the conversation is neither read nor written; the
                 # patient still gets the channel's own answer (urgent care for warning signs).
                 return _private(response.json(unverified_reply(clean_text(text), after)))
-            text = clean_text(text)
+            result = await turn(request, sender, clean_text(text), after)
+            return result if isinstance(result, HTTPResponse) else _private(response.json(result))
+
+        async def turn(request: Request, sender: str, text: str, after: int) -> dict[str, Any] | HTTPResponse:
+            """One patient message through the dialogue, in the conversation's line: the conversation since
+            `after`, with the turn's `kind`; or the polite 429."""
             admitted = self.guard.admit(sender)
             if isinstance(admitted, Refusal):
                 log.warning("webchat: a message to %s refused (%s limit)", sender, admitted.reason)
@@ -393,9 +477,94 @@ class WebChatInput(InputChannel):
                     for i, m in enumerate(reply.messages)
                 ]
             result["kind"] = reply.kind if reply.kind in STYLED_KINDS else None
-            return _private(response.json(result))
+            return result
+
+        @hook.route("/feedback", methods=["POST"], stream=True)
+        async def rate(request: Request) -> HTTPResponse:
+            sender = await self.sender_of(request)
+            if isinstance(sender, HTTPResponse):
+                return sender
+            body = await _json_object(request, FEEDBACK_BODY_LIMIT)
+            if isinstance(body, HTTPResponse):
+                return body
+            given = _feedback_body(body)
+            if isinstance(given, HTTPResponse):
+                return given
+            store = self.feedback
+            if store is None:
+                return json_error(503, "feedback is not configured on this server")
+            try:
+                tracker = await tracker_of(request, sender)
+            except Exception:  # the tracker store failed (logged and alerted there)
+                log.exception("webchat: could not read the conversation of %s for feedback", sender)
+                return json_error(503, "the chat is unavailable for a moment: please try again")
+            answer = rateable_answers(list(tracker.events)).get(given.message_id) if tracker is not None else None
+            if answer is None:
+                return json_error(404, NOT_RATEABLE)
+            comment = given.comment if given.value == "down" else None
+            rating = Rating(sender, self.name(), answer, given.value, comment, given.message_id)
+            try:
+                await asyncio.to_thread(store.save, rating)
+            except Exception:
+                log.exception("webchat: could not store feedback from %s", sender)
+                return json_error(503, "your feedback could not be saved just now: please try again")
+            saved: dict[str, Any] = {"message_id": given.message_id, "value": given.value, "comment": bool(comment)}
+            if comment and _may_be_urgent(comment):
+                # a note that may describe warning signs is a message too: the dialogue's safety gate answers it
+                log.warning("webchat: a feedback comment from %s goes to the dialogue (warning signs)", sender)
+                result = await turn(request, sender, comment, given.after)
+                if isinstance(result, HTTPResponse):
+                    return result
+                saved["turn"] = result
+            return _private(response.json(saved))
 
         return hook
+
+
+@dataclass(frozen=True)
+class FeedbackIn:
+    """The body of POST feedback."""
+
+    message_id: int
+    value: Value
+    comment: str | None
+    after: int
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31
+
+
+def _feedback_body(body: dict[str, Any]) -> FeedbackIn | HTTPResponse:
+    """The body checked strictly: a 400 names the first thing wrong."""
+    unknown = sorted(set(body) - FEEDBACK_FIELDS)
+    if unknown:
+        return json_error(
+            400, f"unknown field `{clean_text(unknown[0])[:40]}`: the body takes {sorted(FEEDBACK_FIELDS)}"
+        )
+    if not _whole(body.get("message_id")):
+        return json_error(400, "`message_id` must be the id (a whole number) of the answer being rated")
+    value = body.get("value")
+    if value not in VALUES:
+        return json_error(400, '`value` must be "up" or "down"')
+    comment = body.get("comment")
+    if comment is not None and not isinstance(comment, str):
+        return json_error(400, "`comment` must be a string (or left out)")
+    if isinstance(comment, str) and len(comment) > COMMENT_LIMIT:
+        return json_error(400, f"`comment` is longer than {COMMENT_LIMIT} characters")
+    after = body.get("after", 0)
+    if not _whole(after):
+        return json_error(400, "`after` must be a whole number (the cursor of the last answer)")
+    return FeedbackIn(body["message_id"], "up" if value == "up" else "down", clean_comment(comment), after)
+
+
+def _may_be_urgent(text: str) -> bool:
+    """Warning signs in a feedback comment, or a detector that failed on it (fail closed)."""
+    try:
+        return bool(detect_warning_signs(text))
+    except Exception:
+        log.exception("webchat: the warning-sign detector raised on a feedback comment: it goes to the dialogue")
+        return True
 
 
 UNVERIFIED = "web-unverified"

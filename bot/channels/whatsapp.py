@@ -23,6 +23,11 @@
 - Clarifying options become interactive reply buttons (up to 3) or a list (up to 10); a tap comes
   back as an interactive reply carrying the option's payload. Media get a short text reply (an
   image's caption is still read).
+- After a curated answer the patient is sometimes asked "Was this answer helpful?" with 👍 / 👎 reply
+  buttons (bot/channels/feedback_prompts.py says when: sparingly, never near an emergency or a
+  handoff); a tap on one (an interactive reply whose id starts `fb:`) is stored by the channel with
+  the answer's passage ids (bot/channels/feedback.py), acknowledged in a short message, and never
+  reaches the dialogue.
 - A staff reply more than 24 hours after the patient's last message is sent as the configured
   template, as WhatsApp requires. The reply metadata (`meta`) is never sent. Sender ids are
   `wa-<WhatsApp id>`.
@@ -50,6 +55,7 @@ from bot.channels.common import (
     MAX_MESSAGE,
     BackgroundTurns,
     BusyNote,
+    Button,
     MessagingAppOutput,
     OnNewMessage,
     Outgoing,
@@ -68,6 +74,8 @@ from bot.channels.common import (
     unreadable_text,
 )
 from bot.channels.deliveries import KEEP_SECONDS, DeliveryLog
+from bot.channels.feedback import FeedbackStore
+from bot.channels.feedback_prompts import QUESTION, FeedbackPrompts, is_feedback
 from bot.channels.limits import Guard, Refusal, Ticket
 from bot.channels.platform_api import PlatformApi
 from bot.channels.staff import DeliveryResult
@@ -104,6 +112,8 @@ class Incoming:
     unreadable: str | None = None
     timestamp: float | None = None
     """When the patient sent it (Unix seconds, Meta's `timestamp`); None if missing or unreadable."""
+    feedback: str | None = None
+    """A tap on a "Was this answer helpful?" button (its id): handled by the channel, not a message."""
 
     def age_problem(self, now: float, max_age: float) -> str | None:
         """Why this message is too old or too far ahead to process (None: it is not)."""
@@ -157,6 +167,8 @@ def parse_message(message: dict[str, Any]) -> Incoming | None:
         reply = _dict(message.get("interactive"))
         chosen = _dict(reply.get("button_reply") or reply.get("list_reply"))
         choice = clean_text(str(chosen.get("id") or chosen.get("title") or ""))
+        if is_feedback(choice):
+            return Incoming(wa_id, wamid, feedback=choice[:MAX_MESSAGE], timestamp=sent)
         return Incoming(wa_id, wamid, text=choice[:MAX_MESSAGE] or None, timestamp=sent)
     if kind == "button":  # quick-reply button of a template
         button = _dict(message.get("button"))
@@ -284,6 +296,7 @@ class WhatsAppInput(InputChannel):
         self.template_language = template_language
         self.deliveries = DeliveryLog(deliveries_url)
         self.background = BackgroundTurns()
+        self.feedback = FeedbackPrompts(FeedbackStore(deliveries_url), self.name())
 
     def url_prefix(self) -> str:
         return "whatsapp"
@@ -345,6 +358,12 @@ class WhatsAppInput(InputChannel):
         """One message, in its place in the patient's line."""
         sender = PREFIX + incoming.wa_id
         async with ticket:
+            if incoming.feedback is not None:
+                # a 👍 / 👎 (or a reason after a 👎): stored and acknowledged, never a turn
+                said = await self.feedback.tap(sender, incoming.feedback)
+                buttons = tuple(Button(t, p) for t, p in said.buttons)
+                await self.send(sender, [Outgoing(said.follow_up or said.ack, buttons)])
+                return
             if incoming.unreadable:
                 await self.send(sender, [Outgoing(unreadable_text(incoming.unreadable))])
             if not incoming.text:
@@ -353,6 +372,12 @@ class WhatsAppInput(InputChannel):
                 on_new_message, incoming.text, sender, self.name(), message_id=incoming.message_id, agent=agent
             )
             await self.send(sender, for_messaging_app(reply))
+            if reply.stored:
+                thumbs = await self.feedback.after_answer(
+                    sender, incoming.message_id, reply.meta, [m.text for m in reply.messages], agent
+                )
+                if thumbs:
+                    await self.send(sender, [Outgoing(QUESTION, tuple(Button(t, p) for t, p in thumbs))])
 
     async def _tell(self, sender: str, note: BusyNote) -> None:
         async with note.ticket:

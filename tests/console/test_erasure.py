@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from bot.channels.feedback import Answer, FeedbackStore, Rating, read_feedback
 from bot.channels.webchat_sessions import WidgetSessions
 from console.__main__ import main
 from console.tracker_store import tracker_engine
@@ -96,6 +97,7 @@ def test_erasure_removes_the_patient_from_every_store_and_is_audited(console, co
         "notes": 1,
         "alerts": 1,
         "widget_sessions": 0,
+        "feedback": 0,
     }
     assert "warfarin" not in json.dumps(entries)
 
@@ -122,6 +124,26 @@ def test_erasure_ends_the_patients_widget_sessions_and_no_one_elses(console, tra
     assert sessions.resolve(erased.token) is None
     assert sessions.resolve(kept.token) == kept.sender_id
     assert json.loads(audit_entries(console, "erase")[0]["detail"])["widget_sessions"] == 1
+
+
+def test_erasure_removes_the_patients_feedback_and_no_one_elses(console, tracker, tmp_path):
+    """Ratings and "what was missing?" notes go with the patient (and the messaging apps' open questions)."""
+    use_alerts_file(console, tmp_path)
+    store = FeedbackStore(console.settings.tracker_db_url)
+    answer = Answer("tg-1", ("downtime-01",), "downtime")
+    store.save(Rating("tg-5001", "telegram", answer, "down", "my own words about my face"))
+    store.record_offer("tg-5001", "telegram", Answer("tg-2", ("pain-01",), "pain"))
+    store.save(Rating("tg-5002", "telegram", answer, "up"))
+    tracker.turn("tg-5001", "any downtime?", "A little redness.", channel="telegram")
+
+    console.login("ada")
+    response = console.client.delete("/api/patients/tg-5001")
+    assert response.status_code == 200, response.text
+    assert response.json()["feedback"] == 2
+    assert [f.sender_id for f in read_feedback(store.engine)] == ["tg-5002"]
+    assert store.offered("tg-5001", "tg-2") is None
+    detail = json.loads(audit_entries(console, "erase")[0]["detail"])
+    assert detail["feedback"] == 2 and "my own words" not in json.dumps(detail)
 
 
 def test_unknown_sender_is_404_and_alerts_only_senders_are_erased(console, tmp_path):

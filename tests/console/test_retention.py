@@ -62,6 +62,7 @@ def test_purge_removes_old_conversations_everywhere_and_keeps_recent_ones(consol
         "notes": 1,
         "alerts": 3,
         "widget_sessions": 0,
+        "feedback": 0,
     }
 
     for sender in ("web-old", "wa-old-handoff", "tg-old-unindexed"):

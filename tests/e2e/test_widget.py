@@ -1,7 +1,8 @@
 """The web chat widget in a real browser (Debian's Chromium, driven by Playwright) against the real
 servers: what a patient notices, from the consent notice to an emergency reply, a reload, a live staff
-reply, keyboard-only use, a 360 px phone, the typing indicator, a lost connection, and an embedding on
-another origin under hostile page CSS. Screenshots go to test-artifacts/widget/."""
+reply, keyboard-only use, a 360 px phone, the typing indicator, a lost connection, an embedding on
+another origin under hostile page CSS, and the thumbs up / down under curated answers. Screenshots go to
+test-artifacts/widget/."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import Browser, Locator, Page, Request, Route, expect
 
+from bot.channels.feedback import read_feedback
 from core.settings import PROJECT_ROOT
 from knowledge.render import DISCLAIMER
 from tests.e2e.conftest import TOKEN
-from tests.e2e.webchat import page_session, sender_of
+from tests.e2e.webchat import page_sender, page_session, sender_of
 from tests.loopback import LoopbackServer
 
 pytestmark = pytest.mark.slow
@@ -572,3 +575,93 @@ def test_embedded_on_another_site_with_hostile_css(page: Page, assistant):
         shot(page, "13-other-site-hostile-css")
     finally:
         site.close()
+
+
+def thumbs(page: Page) -> Locator:
+    return page.get_by_role("group", name="Was this answer helpful?")
+
+
+def stored_feedback(assistant, sender_id: str) -> list[Any]:
+    engine = sa.create_engine(f"sqlite:///{assistant.tracker_db}")
+    try:
+        return read_feedback(engine, sender_id=sender_id)
+    finally:
+        engine.dispose()
+
+
+def test_thumbs_under_curated_answers_and_what_was_missing(page: Page, assistant):
+    """A patient rates an answer (and only answers): a thumbs down asks what was missing, the note is
+    sent, the patient changes their mind, and after a reload the choice is still shown."""
+    feedback_posts: list[Request] = []
+    page.on(
+        "request",
+        lambda r: feedback_posts.append(r) if r.method == "POST" and r.url.endswith("/webchat/feedback") else None,
+    )
+    page.goto(demo_url(assistant))
+    open_and_agree(page)
+    answer = ask(page, GENERAL_QUESTION)
+    expect(answer).to_contain_text(DISCLAIMER)
+    expect(thumbs(page)).to_have_count(1)
+    up = thumbs(page).get_by_role("button", name="Yes, this answer helped")
+    down = thumbs(page).get_by_role("button", name="No, this answer did not help")
+    expect(up).to_have_attribute("aria-pressed", "false")
+    expect(down).to_have_attribute("aria-pressed", "false")
+    thumbs(page).scroll_into_view_if_needed()
+    shot(page, "17-feedback-thumbs")
+
+    # no thumbs under small talk or clarifying options
+    ask(page, "Thank you!")
+    ask(page, VAGUE_MESSAGE)
+    expect(thumbs(page)).to_have_count(1)
+
+    # keyboard: the thumbs down is a button; it opens the optional note, focus in its field
+    down.focus()
+    page.keyboard.press("Enter")
+    expect(down).to_have_attribute("aria-pressed", "true")
+    note = thumbs(page).get_by_role("textbox", name="What was missing? (optional)")
+    expect(note).to_be_focused()
+    page.keyboard.type("Nothing about numbing cream before the session")
+    shot(page, "18-feedback-what-was-missing")
+    page.keyboard.press("Enter")
+    expect(thumbs(page).get_by_role("status")).to_have_text("Thanks, your note was sent.")
+    expect(note).to_be_hidden()
+    shot(page, "19-feedback-thanks")
+
+    sender_id = page_sender(assistant.url, page)
+    (row,) = stored_feedback(assistant, sender_id)
+    answers = [
+        e["data"]["custom"]["meta"]
+        for e in assistant.tracker(sender_id)["events"]
+        if e["event"] == "bot" and ((e.get("data") or {}).get("custom") or {}).get("meta", {}).get("kind") == "answer"
+    ]
+    assert (row.channel, row.value, row.comment) == (
+        "webchat",
+        "down",
+        "Nothing about numbing cream before the session",
+    )
+    assert row.passage_ids == tuple(answers[0]["passage_ids"]) and row.passage_ids
+
+    # changing their mind: the thumbs up replaces the rating and its note
+    up.click()
+    expect(up).to_have_attribute("aria-pressed", "true")
+    expect(down).to_have_attribute("aria-pressed", "false")
+    expect(thumbs(page).get_by_role("status")).to_have_text("Thanks for the feedback.")
+    (row,) = stored_feedback(assistant, sender_id)
+    assert (row.value, row.comment) == ("up", None)
+
+    # after a reload the choice is still shown; the session went in the header, never in a URL or body
+    page.reload()
+    expect(dialog(page)).to_be_visible()
+    expect(thumbs(page)).to_have_count(1)
+    expect(thumbs(page).get_by_role("button", name="Yes, this answer helped")).to_have_attribute("aria-pressed", "true")
+    session = page_session(page)
+    assert feedback_posts and all(p.all_headers().get("authorization") == f"Bearer {session}" for p in feedback_posts)
+    assert not [p for p in feedback_posts if session and session in (p.url + (p.post_data or ""))]
+    assert not low_contrast(page, [".fb-question", ".thumb", ".fb-status"])
+    # a rating is not a message: the conversation holds the patient's three messages only
+    assert len(user_events(assistant, sender_id)) == 3
+
+    # never under an emergency
+    ask(page, WARNING_SIGNS)
+    expect(page.get_by_role("alert")).to_have_count(1)
+    expect(thumbs(page)).to_have_count(1)
