@@ -159,6 +159,23 @@ class Conversation(Base):
     low_confidence: Mapped[bool] = mapped_column(Boolean, default=False)
     preview: Mapped[str] = mapped_column(String(200), default="")
     search_text: Mapped[str] = mapped_column(Text, default="")
+    display_name: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The patient's name as their messaging app gives it (Telegram first name, WhatsApp profile name)."""
+    trigger_text: Mapped[str] = mapped_column(String(500), default="")
+    """The patient message that caused the handoff or emergency: the latest one before the handoff that
+    is not a bare yes/no (a "yes" accepting an offer of a person points back at the question), or the
+    message with the warning sign."""
+    alert_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    """"emergency" or "handoff" while the conversation waits for staff (an emergency within the handoff
+    counts), None otherwise."""
+    alert_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """The tracker event id of the latest alert (handoff or emergency): the console's new-alert cursor."""
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    """The staff member replying to this handoff (claimed or assigned); cleared when the handoff ends."""
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """Who acknowledged the current emergency (its alerts stop repeating); a new emergency clears it."""
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class SyncState(Base):

@@ -172,7 +172,7 @@ def _redact_events(conn: Connection, senders: list[str]) -> tuple[int, set[str]]
     return rewritten, touched
 
 
-INDEX_TEXT = ("preview", "search_text", "last_user_text")
+INDEX_TEXT = ("preview", "search_text", "last_user_text", "trigger_text")
 """The index's copies of what patients wrote."""
 
 

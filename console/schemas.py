@@ -179,17 +179,65 @@ class TagCount(BaseModel):
     conversations: int
 
 
+HandoffKind = Literal["emergency", "handoff"]
+HandoffFilter = Literal["emergency", "waiting", "mine", "unassigned"]
+
+
 class HandoffOut(PatientRef):
     channel: str
-    emergency: bool
+    display_name: str | None = Field(
+        default=None,
+        description="the patient's name as their messaging app gives it (Telegram first name, WhatsApp profile "
+        "name); null on other channels or when none was given",
+    )
+    kind: HandoffKind = Field(description="emergency (a warning sign during this handoff) or handoff")
+    emergency: bool = Field(description="kind is emergency")
     reason: str | None = Field(description="why the assistant handed over (emergency, medical, human...)")
+    trigger: str = Field(
+        description="the patient message that caused the handoff or emergency (identifiers redacted like transcripts)"
+    )
+    preview: str = Field(description="the patient's latest message (identifiers redacted like transcripts)")
+    handed_off_at: datetime
     awaiting_reply: bool = Field(description="the patient's latest message has no staff reply yet")
     waiting_since: datetime = Field(
         description="when the patient started waiting (handoff, or their first message after the last staff reply); "
         "for answered conversations, the last staff reply"
     )
     waiting_seconds: int
-    preview: str = Field(description="the patient's latest message")
+    claimed_by: str | None = Field(description="the staff member replying (claimed or assigned), shown to everyone")
+    claimed_at: datetime | None
+    acknowledged_by: str | None = Field(description="who acknowledged the emergency (its alerts stopped)")
+    acknowledged_at: datetime | None
+    reply_due: datetime | None = Field(
+        default=None, description="when the clinic promised a reply by (its business hours), where it says"
+    )
+
+
+class AssignIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64, description="an active clinician or admin")
+
+
+class AssigneeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    username: str
+    role: Role
+
+
+class HandoffAlertOut(PatientRef):
+    kind: HandoffKind
+    seq: int = Field(description="the alert's number; higher is newer")
+
+
+class HandoffCountsOut(BaseModel):
+    waiting: int = Field(description="patients waiting for staff")
+    emergencies: int = Field(description="waiting emergencies nobody has acknowledged")
+    mine: int = Field(description="waiting patients claimed by or assigned to you")
+    unassigned: int = Field(description="waiting patients nobody is replying to")
+    cursor: int = Field(description="the newest alert's number: send it back as `after` to hear only of newer ones")
+    new: list[HandoffAlertOut] = Field(description="handoffs and emergencies after `after`, newest first (at most 20)")
+    unacknowledged: list[HandoffAlertOut] = Field(description="emergencies waiting for an acknowledgement (at most 20)")
+    repeat_seconds: int = Field(description="how often the console repeats an unacknowledged emergency's alert")
 
 
 class ReplyIn(BaseModel):

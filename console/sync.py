@@ -26,6 +26,13 @@ log = logging.getLogger(__name__)
 
 LOW_CONFIDENCE = 0.6
 CHANNEL_PREFIXES = {"tg-": "telegram", "wa-": "whatsapp", "web-": "webchat"}
+NAMED_CHANNELS = ("telegram", "whatsapp")
+"""Channels whose message metadata may name the patient (the platform's name, not something a web page
+or REST client typed): Telegram's first name, WhatsApp's profile name."""
+NAME_KEYS = ("display_name", "first_name", "profile_name")
+NAME_LIMIT = 64  # console_conversations.display_name
+YES_NO = ("affirm", "deny")
+TRIGGER_LIMIT = 500  # console_conversations.trigger_text
 SEARCH_LIMIT = 20_000
 SENDER_LIMIT = 255  # console_conversations.sender_id
 INDEX_LOCK_KEY = 0x6D65736F  # PostgreSQL advisory lock id ("meso")
@@ -83,9 +90,52 @@ def problems(event: StoredEvent) -> list[str]:
     return found
 
 
+def _display_name(channel: str, data: dict[str, Any]) -> str:
+    """The patient's name from a messaging app's message metadata, or "" (other channels: never)."""
+    if channel not in NAMED_CHANNELS:
+        return ""
+    metadata = as_dict(data.get("metadata"))
+    for key in NAME_KEYS:
+        value = metadata.get(key)
+        name = " ".join(value[: NAME_LIMIT * 4].split())[:NAME_LIMIT] if isinstance(value, str) else ""
+        if name:
+            return clean_text(name)
+    return ""
+
+
+def _bare_yes_or_no(data: dict[str, Any], said: str) -> bool:
+    """A short yes or no (accepting or declining an offer), not a question of its own."""
+    intent = as_dict(as_dict(data.get("parse_data")).get("intent")).get("name")
+    return intent in YES_NO and len(said.split()) <= 4
+
+
+def _alert(row: Conversation, kind: str, event_id: int) -> None:
+    """A new handoff or emergency for the queue's alerts; an emergency waits for a new acknowledgement."""
+    row.alert_kind = kind
+    row.alert_seq = event_id
+    if kind == "emergency":
+        row.acknowledged_by = None
+        row.acknowledged_at = None
+
+
+def _handoff_ended(row: Conversation) -> None:
+    row.handoff_since = None
+    row.handoff_reason = None
+    row.alert_kind = None
+    row.alert_seq = None
+    row.claimed_by = None
+    row.claimed_at = None
+    row.acknowledged_by = None
+    row.acknowledged_at = None
+
+
 def apply(row: Conversation, event: StoredEvent) -> None:
     """Folds one tracker event into the conversation's row. Tolerant: fields of the wrong type are
-    ignored, strings are cleaned and cut to their columns."""
+    ignored, strings are cleaned and cut to their columns.
+
+    A turn's events come in order (the patient's message, the replies, the reply metadata, the
+    slots), so the handoff queue's fields follow it: the reply metadata of kind `emergency` or (not
+    yet waiting) `handoff` raises an alert, the `handoff` slot opens or closes the queue entry."""
     at = event_time(event.timestamp)
     row.last_at = max(row.last_at, at)
     data = event.data
@@ -94,12 +144,19 @@ def apply(row: Conversation, event: StoredEvent) -> None:
         row.last_user_at = at
         row.channel = _channel(row.sender_id, event)
         said = _text(data.get("text"), SEARCH_LIMIT)
+        if not row.handoff:
+            row.alert_kind = None  # a new turn: its reply says whether it hands off
         if said and not said.startswith("/"):
             row.last_user_text = said[:500]
+            if not row.handoff and not _bare_yes_or_no(data, said):
+                row.trigger_text = said[:TRIGGER_LIMIT]
             if not row.preview:
                 row.preview = said[:200]
             if len(row.search_text or "") < SEARCH_LIMIT:
                 row.search_text = ((row.search_text or "") + "\n" + said.lower())[:SEARCH_LIMIT]
+        name = _display_name(row.channel, data)
+        if name:
+            row.display_name = name
     elif event.type_name == "bot" and as_dict(data.get("metadata")).get("staff_reply"):
         row.last_staff_at = at
     elif event.type_name == "bot":
@@ -110,6 +167,10 @@ def apply(row: Conversation, event: StoredEvent) -> None:
                 row.kinds = f"{row.kinds}{kind},"[:255]
             if kind == "emergency":
                 row.emergency = True
+                row.trigger_text = (row.last_user_text or "")[:TRIGGER_LIMIT]  # the message with the warning sign
+                _alert(row, "emergency", event.id)
+            elif kind == "handoff" and not row.handoff and row.alert_kind is None:
+                _alert(row, "handoff", event.id)
             confidence = meta.get("confidence")
             if kind == "clarify" or (
                 kind == "answer"
@@ -122,9 +183,12 @@ def apply(row: Conversation, event: StoredEvent) -> None:
         waiting = bool(data.get("value"))
         if waiting and not row.handoff:
             row.handoff_since = at
+            row.claimed_by = None
+            row.claimed_at = None
+            if row.alert_kind is None:  # started by staff (take-over), or with no reply metadata
+                _alert(row, "handoff", event.id)
         elif not waiting:
-            row.handoff_since = None
-            row.handoff_reason = None
+            _handoff_ended(row)
         row.handoff = waiting
     elif event.type_name == "slot" and data.get("name") == "handoff_reason" and data.get("value"):
         row.handoff_reason = _text(data["value"], 64) or None
@@ -225,6 +289,7 @@ def _fold(db: Session, new: list[StoredEvent]) -> None:
                 preview="",
                 search_text="",
                 last_user_text="",
+                trigger_text="",
             )
             db.add(row)
         for event in events:

@@ -189,7 +189,7 @@ def run(url: str, args: argparse.Namespace, rng: random.Random) -> str:
     first_sync = time.perf_counter() - t0
     results = measure(client)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    handoffs = len(client.get("/api/handoffs").json())
+    handoffs = client.get("/api/handoffs").json()["total"]
     return report(args, count, seeded, first_sync, results, handoffs, peak_mib)
 
 

@@ -83,10 +83,10 @@ def test_console_keeps_answering_with_every_conversation(console, bad_records):
 
     queue = console.client.get("/api/handoffs")
     assert queue.status_code == 200, queue.text
-    waiting = {w["sender_id"]: w for w in queue.json()}
+    waiting = {w["sender_id"]: w for w in queue.json()["items"]}
     assert {EMERGENCY, "tg-1001", "wa-4477"} <= set(waiting)
     assert waiting[EMERGENCY]["emergency"] is True
-    assert queue.json()[0]["emergency"] is True  # emergencies first
+    assert queue.json()["items"][0]["emergency"] is True  # emergencies first
 
     for sender in (EMERGENCY, ODD, *OTHERS):
         response = console.client.get(f"/api/conversations/{sender}")
@@ -114,7 +114,7 @@ def test_the_emergency_with_a_lone_surrogate_reads_with_a_replacement_character(
     assert patient["role"] == "patient" and patient["text"].startswith("I can't breathe\ufffd")
     meta = transcript["messages"][1]["meta"]
     assert meta["kind"] == "emergency" and meta["topics"] == ["\ufffd"] and meta["confidence"] is None
-    handoff = next(w for w in console.client.get("/api/handoffs").json() if w["sender_id"] == EMERGENCY)
+    handoff = next(w for w in console.client.get("/api/handoffs").json()["items"] if w["sender_id"] == EMERGENCY)
     assert handoff["reason"] == "\ufffd" * 64  # cleaned and cut to its column
 
     found = console.client.get("/api/conversations", params={"q": "breathe"}).json()["items"]

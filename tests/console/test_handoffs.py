@@ -59,10 +59,10 @@ def waiting(console, tracker):
     return tracker
 
 
-def queue(console) -> list[dict]:
-    response = console.client.get("/api/handoffs")
+def queue(console, **params) -> list[dict]:
+    response = console.client.get("/api/handoffs", params=params)
     assert response.status_code == 200, response.text
-    return response.json()
+    return response.json()["items"]
 
 
 def test_queue_lists_waiting_patients_emergencies_first_with_waiting_time(console, waiting):
@@ -171,3 +171,20 @@ def test_reviewers_cannot_reply_or_hand_back(console, waiting, rasa):
     assert console.client.post("/api/handoffs/tg-2002/reply", json={"text": "Hi"}).status_code == 403
     assert console.client.post("/api/handoffs/tg-2002/hand-back").status_code == 403
     assert not rasa.received
+
+
+def test_a_reply_or_a_take_over_makes_its_author_the_one_replying(console, waiting, rasa):
+    console.login("cleo")
+    assert console.client.post("/api/handoffs/tg-2002/reply", json={"text": "Hello"}).status_code == 200
+    assert next(i for i in queue(console) if i["sender_id"] == "tg-2002")["claimed_by"] == "cleo"
+    assert console.client.post("/api/handoffs/web-calm0000000000000/take-over").status_code == 204
+    assert next(i for i in queue(console) if i["sender_id"] == "web-calm0000000000000")["claimed_by"] == "cleo"
+    # someone else's patient stays theirs: the reply still goes out
+    console.login("ada")
+    assert console.client.post("/api/handoffs/tg-2002/reply", json={"text": "Ada here too"}).status_code == 200
+    assert next(i for i in queue(console) if i["sender_id"] == "tg-2002")["claimed_by"] == "cleo"
+    entries = console.client.get("/api/audit", params={"action": "handoff_claim"}).json()["items"]
+    assert sorted((e["actor"], e["target"], e["detail"]) for e in entries) == [
+        ("cleo", "tg-2002", '{"via": "reply"}'),
+        ("cleo", "web-calm0000000000000", '{"via": "take_over"}'),
+    ]

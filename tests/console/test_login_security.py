@@ -378,7 +378,7 @@ def test_a_clinician_replies_only_to_a_patient_waiting_for_a_person(console, con
     assert cleo.post(f"/api/handoffs/{calm}/take-over").status_code == 204
     events = [r.body for r in rasa.received if r.path.endswith("/tracker/events")]
     assert events and {"event": "slot", "name": "handoff", "value": True} in events[-1]
-    assert calm in [w["sender_id"] for w in cleo.get("/api/handoffs").json()]
+    assert calm in [w["sender_id"] for w in cleo.get("/api/handoffs").json()["items"]]
     assert cleo.post(f"/api/handoffs/{calm}/take-over").status_code == 409  # already waiting
     sent = cleo.post(f"/api/handoffs/{calm}/reply", json={"text": "Hello from the clinic"})
     assert sent.status_code == 200, sent.text

@@ -281,7 +281,7 @@ def test_killed_action_server_urgent_path_is_answered_recorded_and_restarted(ass
 
     # The staff console lists the patient as an emergency waiting for a clinician, first in the queue.
     staff = staff_session(assistant)
-    queue = console_get(staff, assistant.console_url + "/api/handoffs")
+    queue = console_get(staff, assistant.console_url + "/api/handoffs")["items"]
     waiting = next(w for w in queue if w["sender_id"] == web_sender)
     assert waiting["emergency"] is True and waiting["reason"] == "emergency"
     assert queue[0]["emergency"] is True  # emergencies come first

@@ -69,7 +69,7 @@ def assert_staff_see_the_emergency(assistant, console: httpx.Client, sender: str
     assert row["emergency"] is True and row["preview"] == "I can't breathe\ufffd"
     queue = console.get("/api/handoffs")
     assert queue.status_code == 200, queue.text
-    waiting = next(w for w in queue.json() if w["sender_id"] == sender)
+    waiting = next(w for w in queue.json()["items"] if w["sender_id"] == sender)
     assert waiting["emergency"] is True and waiting["awaiting_reply"] is True
     transcript = console.get(f"/api/conversations/{sender}")
     assert transcript.status_code == 200, transcript.text

@@ -12,6 +12,7 @@ import * as audit from "./audit.js";
 import * as users from "./users.js";
 import * as data from "./data.js";
 import * as twoFactor from "./two_factor.js";
+import * as alerts from "./alerts.js";
 
 const PERMISSIONS = {
   read: ["reviewer", "clinician", "admin"],
@@ -84,19 +85,26 @@ function flash(kind, text) {
   }
 }
 
-function renderHeader() {
+/** The navigation item of the screen on show: a transcript opened from the queue belongs to the queue. */
+function section(name, params) {
+  if (name === "conversation") return params.get("from") === "handoffs" ? "handoffs" : "conversations";
+  return name;
+}
+
+function renderHeader(params) {
   topbar.hidden = false;
   clear(nav);
   const list = h("ul");
+  const here = section(current, params);
   for (const [name, route] of Object.entries(ROUTES)) {
     if (!route.nav || !can(route.perm)) continue;
-    const link = h("a", { href: `#/${name}` }, route.nav);
-    if (name === current || (name === "conversations" && current === "conversation")) {
-      link.setAttribute("aria-current", "page");
-    }
+    // the queue's link carries its counts (alerts.js), so staff see new handoffs from any screen
+    const link = h("a", { href: `#/${name}` }, route.nav, name === "handoffs" ? h("span", { class: "nav-counts" }) : null);
+    if (name === here) link.setAttribute("aria-current", "page");
     list.append(h("li", null, link));
   }
   nav.append(list);
+  alerts.paintBadges();
   who.textContent = `${me.username} · ${ROLE_LABELS[me.role] || me.role}`;
 }
 
@@ -114,7 +122,7 @@ async function route() {
   keepFlash = false;
   const sameScreen = name === current;
   current = name;
-  renderHeader();
+  renderHeader(params);
   const view = h("div", { class: `screen screen-${name}` });
   main.replaceChildren(view);
   if (!can(target.perm)) {
@@ -159,6 +167,8 @@ async function route() {
 function startSession(session) {
   me = session;
   setCsrf(session.csrf_token);
+  if (can("reply") && !session.two_factor_setup_required) alerts.start();
+  else alerts.stop();
   clearTimeout(expiryTimer);
   const left = new Date(session.expires_at).getTime() - Date.now();
   expiryTimer = setTimeout(
@@ -169,6 +179,7 @@ function startSession(session) {
 
 function showLogin(message, kind = "error") {
   leave();
+  alerts.stop();
   clearTimeout(expiryTimer);
   me = null;
   current = "login";
