@@ -144,6 +144,9 @@ def redacted_event(type_name: str, data: dict[str, Any]) -> dict[str, Any] | Non
             for entity in parsed.get("entities") or []:
                 if isinstance(entity, dict) and isinstance(entity.get("value"), str):
                     entity["value"] = redact(entity["value"])
+        metadata = new.get("metadata")
+        if isinstance(metadata, dict) and "display_name" in metadata:
+            del metadata["display_name"]  # the messaging app's name for the patient (bot/channels/common.py)
     elif type_name == "slot" and isinstance(new.get("value"), str):
         new["value"] = redact(new["value"])  # e.g. the question waiting for consent
     return new if new != data else None
@@ -186,6 +189,9 @@ def _redact_index(db: Session, senders: list[str]) -> set[str]:
                 if isinstance(text, str) and redact(text) != text:
                     setattr(row, name, redact(text))
                     touched.add(row.sender_id)
+            if row.display_name:  # the patient's name from Telegram or WhatsApp: no longer needed
+                row.display_name = None
+                touched.add(row.sender_id)
     return touched
 
 

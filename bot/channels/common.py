@@ -51,6 +51,7 @@ from bot.channels.fallback import (
 from bot.channels.limits import Guard, Limits, Refusal, Ticket, guard_for
 from bot.runtime import runtime, staff_alerts
 from bot.tracker_store import TrackerStoreUnavailable, fail_closed
+from core.text_clean import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -293,6 +294,19 @@ async def run_turn(
     reply = split_reply(turn.messages)
     reply.stored = turn.stored
     return reply
+
+
+NAME_LIMIT = 64
+
+
+def display_name(value: Any) -> str | None:
+    """A patient's name as a messaging app gives it (Telegram first name, WhatsApp profile name), cleaned
+    and cut to NAME_LIMIT characters; None when there is none. Passed to the dialogue as message metadata
+    (`display_name`) for the staff console's queue; never a credential, never shown to other patients."""
+    if not isinstance(value, str):
+        return None
+    name = " ".join(clean_text(value[: NAME_LIMIT * 4]).split())[:NAME_LIMIT]
+    return name or None
 
 
 def json_error(status: int, message: str) -> HTTPResponse:

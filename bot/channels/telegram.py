@@ -52,6 +52,7 @@ from bot.channels.common import (
     busy_note,
     chunks,
     client_of,
+    display_name,
     for_messaging_app,
     guard_from,
     json_error,
@@ -100,6 +101,7 @@ class Incoming:
     unreadable: str | None = None  # what the patient sent that cannot be read ("photos", "edited messages")
     callback_id: str | None = None
     feedback: str | None = None  # a tap on a "Was this answer helpful?" button: handled here, not a message
+    name: str | None = None  # the patient's Telegram first name (`from.first_name`), for the staff console's queue
 
 
 def parse_update(update: dict[str, Any], callbacks: dict[str, str]) -> Incoming | None:
@@ -117,6 +119,7 @@ def parse_update(update: dict[str, Any], callbacks: dict[str, str]) -> Incoming 
             clean_text(str(chat)),
             text=payload[:MAX_MESSAGE] or None,
             callback_id=clean_text(str(query.get("id", ""))),
+            name=display_name(_dict(query.get("from")).get("first_name")),
         )
     edited = update.get("edited_message")
     if isinstance(edited, dict) and isinstance(edited.get("chat"), dict):
@@ -127,12 +130,15 @@ def parse_update(update: dict[str, Any], callbacks: dict[str, str]) -> Incoming 
     if message["chat"].get("type", "private") != "private":
         return None  # the assistant talks to patients one to one, never in groups
     chat_id = clean_text(str(message["chat"].get("id")))
+    name = display_name(_dict(message.get("from")).get("first_name"))
     text = message.get("text")
     if isinstance(text, str):
-        return Incoming(chat_id, text=patient_text(text))
+        return Incoming(chat_id, text=patient_text(text), name=name)
     kind = next((UNREADABLE[k] for k in UNREADABLE if k in message), "this kind of message")
     caption = message.get("caption")
-    return Incoming(chat_id, text=patient_text(caption) if isinstance(caption, str) else None, unreadable=kind)
+    return Incoming(
+        chat_id, text=patient_text(caption) if isinstance(caption, str) else None, unreadable=kind, name=name
+    )
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -241,7 +247,13 @@ class TelegramInput(InputChannel):
             await self.api.post("sendChatAction", {"chat_id": incoming.chat_id, "action": "typing"})
             answer_id = f"tg-{update_id}"
             reply = await run_turn(
-                on_new_message, incoming.text, sender, self.name(), message_id=answer_id, agent=agent
+                on_new_message,
+                incoming.text,
+                sender,
+                self.name(),
+                {"display_name": incoming.name} if incoming.name else None,
+                message_id=answer_id,
+                agent=agent,
             )
             await self.send(sender, for_messaging_app(reply))
             if reply.stored:

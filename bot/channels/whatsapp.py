@@ -43,7 +43,7 @@ import hmac
 import logging
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, OutputChannel
@@ -62,6 +62,7 @@ from bot.channels.common import (
     busy_note,
     chunks,
     client_of,
+    display_name,
     for_messaging_app,
     guard_from,
     json_error,
@@ -114,6 +115,8 @@ class Incoming:
     """When the patient sent it (Unix seconds, Meta's `timestamp`); None if missing or unreadable."""
     feedback: str | None = None
     """A tap on a "Was this answer helpful?" button (its id): handled by the channel, not a message."""
+    name: str | None = None
+    """The patient's WhatsApp profile name (`contacts[].profile.name`), for the staff console's queue."""
 
     def age_problem(self, now: float, max_age: float) -> str | None:
         """Why this message is too old or too far ahead to process (None: it is not)."""
@@ -132,11 +135,23 @@ def parse_messages(body: dict[str, Any]) -> list[Incoming]:
     for entry in _list(body.get("entry")):
         for change in _list(entry.get("changes") if isinstance(entry, dict) else None):
             value = change.get("value") if isinstance(change, dict) else None
+            names = profile_names(_list(value.get("contacts") if isinstance(value, dict) else None))
             for message in _list(value.get("messages") if isinstance(value, dict) else None):
                 incoming = parse_message(message)
                 if incoming:
-                    found.append(incoming)
+                    found.append(replace(incoming, name=names.get(incoming.wa_id)))
     return found
+
+
+def profile_names(contacts: list[Any]) -> dict[str, str]:
+    """wa_id -> the profile name WhatsApp sends beside the messages (cleaned, at most NAME_LIMIT characters)."""
+    names: dict[str, str] = {}
+    for contact in contacts:
+        contact = _dict(contact)
+        name = display_name(_dict(contact.get("profile")).get("name"))
+        if name and contact.get("wa_id") is not None:
+            names[clean_text(str(contact["wa_id"]))] = name
+    return names
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -369,7 +384,13 @@ class WhatsAppInput(InputChannel):
             if not incoming.text:
                 return
             reply = await run_turn(
-                on_new_message, incoming.text, sender, self.name(), message_id=incoming.message_id, agent=agent
+                on_new_message,
+                incoming.text,
+                sender,
+                self.name(),
+                {"display_name": incoming.name} if incoming.name else None,
+                message_id=incoming.message_id,
+                agent=agent,
             )
             await self.send(sender, for_messaging_app(reply))
             if reply.stored:

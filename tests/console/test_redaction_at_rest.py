@@ -44,6 +44,13 @@ def index_text(db_url: str, sender: str) -> str:
         return f"{row.preview}\n{row.search_text}"
 
 
+def index_name(db_url: str, sender: str) -> str | None:
+    with tracker_engine(db_url).connect() as conn:
+        return conn.execute(
+            text("SELECT display_name FROM console_conversations WHERE sender_id = :s"), {"s": sender}
+        ).scalar_one()
+
+
 def conversations(console, tracker, tmp_path) -> float:
     now = time.time()
     console.settings.alerts_file = tmp_path / "alerts.jsonl"
@@ -129,3 +136,27 @@ def test_nothing_is_rewritten_when_the_clinic_keeps_raw_text(console, tracker, t
     console.settings.console_keep_raw_text = False
     assert console.client.post("/api/retention/purge").json()["redacted"]["events"] == 3
     assert stored(db_url, "web-idle")[0]["text"] == REDACTED
+
+
+def test_a_messaging_apps_name_for_the_patient_goes_with_the_redaction(console, tracker, tmp_path):
+    """Telegram's first name and WhatsApp's profile name help staff while a patient waits; once the
+    conversation is idle they go from the stored messages and the index too."""
+    db_url = console.settings.console_db_url
+    long_ago = time.time() - 3 * DAY
+    tracker.add(
+        "tg-named",
+        "user",
+        at=long_ago,
+        text="does it hurt?",
+        input_channel="telegram",
+        metadata={"display_name": "Asha"},
+    )
+    tracker.add("tg-named", "bot", at=long_ago + 1, text="Mild stinging.")
+    console.login("ada")
+    listed(console)  # indexes it
+    assert index_name(db_url, "tg-named") == "Asha"
+    response = console.client.post("/api/retention/purge")
+    assert response.status_code == 200, response.text
+    (message,) = stored(db_url, "tg-named")
+    assert "display_name" not in message.get("metadata", {})
+    assert index_name(db_url, "tg-named") is None

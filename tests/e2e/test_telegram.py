@@ -126,6 +126,8 @@ def test_first_contact_asks_consent_then_answers_the_question_it_held(assistant,
     assert platforms.wait_for(lambda r: r.method == "answerCallbackQuery" and r.body.get("callback_query_id") == tap_id)
     assert all(c.path.startswith(f"/telegram/bot{TELEGRAM_TOKEN}/") for c in answer)
     assert_no_meta_left(platforms)
+    # the patient's first name travels with their messages, for the staff console's queue
+    assert [e.get("metadata", {}).get("display_name") for e in assistant.user_events(chat.sender)] == ["Asha", "Asha"]
 
 
 def test_forged_updates_are_refused_and_change_nothing(assistant, platforms):

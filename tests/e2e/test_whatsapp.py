@@ -168,6 +168,9 @@ def test_first_message_asks_consent_then_answers_the_held_question(assistant, pl
     assert all(c.headers.get("Authorization") == "Bearer EAAe2eTestAccessToken" for c in answer)
     assert all(c.path == f"/graph/v21.0/{WHATSAPP_PHONE_ID}/messages" for c in answer)
     assert_no_meta_left(platforms)
+    # the patient's profile name travels with their messages, for the staff console's queue
+    names = [e.get("metadata", {}).get("display_name") for e in assistant.user_events(patient.sender)]
+    assert names == ["Meera", "Meera"]
 
 
 @pytest.mark.parametrize("signature", [None, "", "sha256=", "sha256=" + "0" * 64, "sha1=abc", "forged"])
