@@ -4,7 +4,7 @@ PY := .venv/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 .DEFAULT_GOAL := help
 
-.PHONY: help setup lock index train run ask test test-fast lint safety-report bench clean
+.PHONY: help setup lock index train run run-cluster ask test test-fast lint safety-report bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' \
@@ -25,11 +25,17 @@ train: setup  ## build the index, generate training data, train Rasa if anything
 run: train  ## start the action server (5055), Rasa (5005) and the staff console (8000); Ctrl-C stops all three
 	@scripts/run.sh
 
+run-cluster: train  ## the production topology behind HAProxy on one port (8080): RASA_PROCESSES=2 ACTION_SERVERS=2, PostgreSQL, Redis (docs/deploy.md)
+	@scripts/setup-env.sh haproxy
+	@$(if $(RASA_PROCESSES),MESO_RASA_PROCESSES=$(RASA_PROCESSES)) $(if $(ACTION_SERVERS),MESO_ACTION_SERVERS=$(ACTION_SERVERS)) \
+	  $(PY) -m scripts.cluster
+
 ask: index  ## the knowledge base's interactive search console (retrieval only)
 	@$(PY) -m knowledge ask
 
 test: train lint  ## what CI runs: the static checks (make lint), then every test: unit, conversation, end-to-end, browser
 	@scripts/setup-env.sh browser
+	@scripts/setup-env.sh haproxy
 	@$(PY) -m pytest
 
 test-fast: setup  ## the tests not marked slow, e2e or postgres (no trained model, index or database needed)

@@ -6,8 +6,9 @@
 # of its files) with `pip install --require-hashes`, so two machines get the same versions; the
 # locks are made from requirements/*.txt by `make lock` (scripts/lock.sh).
 # Re-running is cheap: an environment is reinstalled only when its lock file or this script
-# changed.  Usage: scripts/setup-env.sh [app|rasa|all|browser]
-# (browser: Debian's Chromium for the browser tests; `make test` runs it)
+# changed.  Usage: scripts/setup-env.sh [app|rasa|all|browser|haproxy]
+# (browser: Debian's Chromium for the browser tests; haproxy: Debian's HAProxy for `make run-cluster`
+# and its test; `make test` runs both)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -93,6 +94,19 @@ setup_browser() {  # Debian's Chromium for the browser tests (Playwright's own d
     || die "could not install chromium: run 'apt-get install chromium chromium-driver' as root"
 }
 
+setup_haproxy() {  # Debian's HAProxy: the load balancer of `make run-cluster` (and of its end-to-end test)
+  if command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ]; then
+    say "HAProxy for the cluster is installed ($(command -v haproxy || echo /usr/sbin/haproxy))"
+    return 0
+  fi
+  local SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  command -v apt-get >/dev/null 2>&1 || die "make run-cluster needs HAProxy: install your system's haproxy package"
+  say "installing Debian's haproxy (the cluster's load balancer)"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q haproxy >/dev/null \
+    || die "could not install haproxy: run 'apt-get install haproxy' as root"
+}
+
 quiet_pip() { grep -v -e "^WARNING: Location" -e "notice" -e "DEPRECATION" || true; }
 
 case "${1:-all}" in
@@ -100,5 +114,6 @@ case "${1:-all}" in
   rasa) setup_rasa ;;
   all) setup_app; setup_rasa ;;
   browser) setup_browser ;;
-  *) die "usage: $0 [app|rasa|all|browser]" ;;
+  haproxy) setup_haproxy ;;
+  *) die "usage: $0 [app|rasa|all|browser|haproxy]" ;;
 esac
