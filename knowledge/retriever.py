@@ -48,6 +48,7 @@ def sources_from(settings: Settings) -> Sources:
         passages_dir=settings.passages_dir,
         calibration_file=settings.calibration_file,
         model_path=settings.model_path or default_model_path(),
+        patient_messages_dir=settings.calibration_messages_dir,
     )
 
 
