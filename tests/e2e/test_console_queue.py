@@ -17,10 +17,12 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from aiosmtpd.controller import Controller
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from core.patient_ref import patient_reference
 from core.settings import PROJECT_ROOT
+from tests.core.test_alert_email import Inbox, free_port
 from tests.e2e.conftest import start_assistant
 from tests.e2e.test_console import PASSWORD, PERSONAL_QUESTION, Window, log_in, low_contrast, open_window, shot
 
@@ -54,10 +56,33 @@ CAPTURE = """(() => {
 })();"""
 
 
+CLINICIANS_MAIL = "clinicians@clinic.example"
+
+
 @pytest.fixture(scope="module")
-def assistant(tmp_path_factory: pytest.TempPathFactory):
-    """A private assistant for this module, so the queue holds only this module's patients."""
-    yield from start_assistant(tmp_path_factory.mktemp("console-queue-e2e"))
+def mail() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server on this machine (aiosmtpd): where the clinicians' alert emails arrive."""
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory, mail: tuple[Inbox, int]):
+    """A private assistant for this module, so the queue holds only this module's patients; its staff
+    alerts also go by email to the clinicians."""
+    yield from start_assistant(
+        tmp_path_factory.mktemp("console-queue-e2e"),
+        MESO_SMTP_HOST="127.0.0.1",
+        MESO_SMTP_PORT=str(mail[1]),
+        MESO_SMTP_SECURITY="none",
+        MESO_SMTP_FROM="assistant@clinic.example",
+        MESO_ALERT_EMAIL_CLINICIAN=CLINICIANS_MAIL,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +141,7 @@ def hand_over(assistant, text: str) -> tuple[str, str]:
     return sender, patient_reference(sender)
 
 
-def test_alerts_claims_filters_and_an_emergency_that_repeats_until_acknowledged(assistant, windows):
+def test_alerts_claims_filters_and_an_emergency_that_repeats_until_acknowledged(assistant, windows, mail):
     asha, ben = windows
     page = asha.page
     expect(page.get_by_text("No one is waiting.")).to_be_visible()
@@ -131,6 +156,10 @@ def test_alerts_claims_filters_and_an_emergency_that_repeats_until_acknowledged(
     assert assistant.post(sender, "hello?")[0] == 200  # while waiting: the card still shows the question
     wait_for_note(page, f"New handoff {ref}")
     expect(queue_link.locator(".nav-badge").first).to_have_text("1")
+    # ... and an email reaches the clinicians at the local SMTP server, with the reference, not the words
+    (sent,) = mail[0].wait_for(1, timeout=30)
+    assert sent.recipients == [CLINICIANS_MAIL] and ref in sent.message["Subject"]
+    assert PERSONAL_QUESTION not in sent.raw.decode("utf-8", "replace") and sender not in sent.body
     waiting = card(page, ref)
     expect(waiting.locator(".queue-trigger")).to_have_text(f"Handed off for: {PERSONAL_QUESTION}")
     expect(waiting.locator(".queue-preview")).to_have_text("Latest message: hello?")
