@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -665,3 +666,31 @@ def test_thumbs_under_curated_answers_and_what_was_missing(page: Page, assistant
     ask(page, WARNING_SIGNS)
     expect(page.get_by_role("alert")).to_have_count(1)
     expect(thumbs(page)).to_have_count(1)
+
+
+def test_a_patient_deletes_their_conversation_from_the_widget(page: Page, assistant):
+    """ "Delete my data" asks first; after "Yes, delete it" the console erases the conversation within
+    seconds (console/patient_requests.py), and the widget, reopened, shows none of it."""
+    page.goto(demo_url(assistant))
+    open_and_agree(page)
+    ask(page, GENERAL_QUESTION)
+    sender_id = page_sender(assistant.url, page)
+    asked = ask(page, "please delete my data")
+    expect(asked).to_contain_text("cannot be undone")
+    shot(page, "20-delete-my-data-asked")
+    before = assistant_messages(page).count()
+    page.get_by_role("button", name="Yes, delete it").click()
+    expect(wait_for_reply(page, before)).to_contain_text("will be deleted")
+    shot(page, "21-delete-my-data-done")
+
+    deadline = time.monotonic() + 90
+    while assistant.event_count(sender_id) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert assistant.event_count(sender_id) == 0, "the console did not erase the conversation"
+    page.reload()
+    expect(launcher(page)).to_be_visible()
+    if not dialog(page).is_visible():  # the widget reopens as the patient left it
+        launcher(page).click()
+    expect(dialog(page)).to_be_visible()
+    expect(page.get_by_text(GENERAL_QUESTION)).to_have_count(0)
+    shot(page, "22-delete-my-data-reopened")
