@@ -55,7 +55,12 @@ class Services:
 
         settings = settings or get_settings()
         clinic = load_clinic(settings.clinic_file)
-        retriever = retriever or Retriever.open(settings)
+        if retriever is None:
+            retriever = Retriever.open(settings)
+            # approved question variants not yet in the passages, picked up without a restart
+            retriever.follow_overlay(
+                settings.knowledge_overlay_file, settings.calibration_file, settings.knowledge_overlay_check_seconds
+            )
         topics = load_topics(settings.topics_file)
         try:
             hindi: Translations | None = load_translations(retriever.index.passages.values(), topics, "hi")

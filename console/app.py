@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError
 
@@ -14,8 +16,11 @@ from console.deps import settings_dep
 from console.routers import (
     audit_log,
     auth,
+    canned_replies,
     console_settings,
+    contacts,
     conversations,
+    dashboard,
     export,
     handoffs,
     knowledge,
@@ -26,6 +31,7 @@ from console.routers import (
 )
 from console.scheduler import schedulers
 from core.settings import Settings, get_settings
+from core.text_clean import clean_value
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -68,6 +74,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
         )
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own answer, its strings cleaned: a lone surrogate echoed back as `input` cannot be encoded
+        return JSONResponse(
+            {"detail": clean_value(jsonable_encoder(exc.errors()))}, status_code=status.HTTP_422_UNPROCESSABLE_ENTITY
+        )
+
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:
         return {"status": "ok"}
@@ -82,5 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(knowledge.router)
     app.include_router(console_settings.router)
     app.include_router(patient_data.router)
+    app.include_router(canned_replies.router)
+    app.include_router(contacts.router)
+    app.include_router(dashboard.router)
     app.include_router(pages.router, include_in_schema=False)  # the screens: /, /static/...
     return app

@@ -1,6 +1,7 @@
 """Erasing patients' data: every event of their conversations in Rasa's tracker store, their rows in the
 console's tables (index, reviews, tags, notes), their lines in the staff alerts file, their web widget
-sessions (a device that kept the token opens nothing afterwards) and their feedback on answers. Used for one
+sessions (a device that kept the token opens nothing afterwards), their feedback on answers and the call-back
+contact they left (in the console and still waiting in the channels' database). Used for one
 patient on request (audited as `erase`) and by the retention purge for every expired conversation.
 
 Logins and staff accounts are not touched, and no audit row is removed: the audit log is append-only and
@@ -19,12 +20,14 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.channels import contacts as contact_inbox
 from bot.channels.feedback import forget_senders
 from bot.channels.webchat_sessions import end_conversations
 from console import audit
+from console import contacts as callbacks
 from console.models import Conversation, Note, Review, SyncState, Tag
 from console.sync import index_lock, lock_index
-from console.tracker_store import chunks, events, has_events_table, tracker_engine
+from console.tracker_store import chunks, events, has_events_table, json_object, tracker_engine
 from core.alerts import locked
 from core.settings import Settings
 from core.text_clean import clean_text
@@ -42,6 +45,7 @@ class Removed:
     alerts: int = 0
     widget_sessions: int = 0
     feedback: int = 0
+    contacts: int = 0
 
     @property
     def anything(self) -> bool:
@@ -59,11 +63,8 @@ def rewrite_alerts(path: Path, change: Callable[[dict[str, Any]], dict[str, Any]
             kept: list[str] = []
             touched = 0
             for line in handle.read().splitlines():
-                try:
-                    alert = json.loads(line)
-                except ValueError:
-                    alert = None
-                if not isinstance(alert, dict):
+                alert = json_object(line) if line.strip() else None
+                if not alert:
                     kept.append(line)  # not ours to judge: keep it as it is
                     continue
                 new = change(dict(alert))
@@ -143,7 +144,11 @@ def remove(
     channel_db = tracker_engine(settings.channel_db_url or settings.tracker_db_url)
     ended = end_conversations(channel_db, senders)
     feedback = forget_senders(channel_db, senders)  # their ratings and "what was missing?" notes
-    return Removed(events=deleted_events, alerts=alerts, widget_sessions=ended, feedback=feedback, **rows)
+    # the call-back numbers they left: the console's copies and any the console has not taken yet
+    contacts = callbacks.forget(db, senders) + contact_inbox.forget_senders(channel_db, senders)
+    return Removed(
+        events=deleted_events, alerts=alerts, widget_sessions=ended, feedback=feedback, contacts=contacts, **rows
+    )
 
 
 def erase(db: Session, settings: Settings, sender_id: str, actor: str, ip: str | None = None) -> Removed:

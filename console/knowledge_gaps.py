@@ -1,24 +1,40 @@
 """Knowledge gaps: the questions the assistant was unsure about (clarify, low confidence) or could
 not answer (out of scope), grouped by the words they share, so staff can add passages or question
-variants where patients actually struggle."""
+variants where patients actually struggle.
+
+Plainly off-topic messages are left out: an out-of-scope reply the assistant was sure of (the NLU's or
+the route classifier's out-of-scope call, or the question closest to one of the out-of-scope anchors:
+the weather, another procedure) and small talk the NLU was sure of ("hi", "thanks"). No passage will
+ever answer those. Long messages are shown cut to SHOWN_CHARS with an ellipsis (`shorten`)."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from bot.channels.feedback import Feedback, read_feedback
 from console.models import Conversation
 from console.sync import LOW_CONFIDENCE
-from console.tracker_store import StoredEvent, event_time
+from console.tracker_store import StoredEvent, event_time, tracker_engine
 from console.tracker_store import conversations as tracker_conversations
+from knowledge.results import CLOSEST_TO_OUT_OF_SCOPE
 
 GAP_KINDS = ("clarify", "out_of_scope")
+THUMBS_DOWN = "thumbs_down"
+"""The kind of a gap question whose answer the patient rated thumbs down (bot/channels/feedback.py)."""
 SIMILAR = 0.5
+SHOWN_CHARS = 280
+"""Longer questions are cut to this many characters (and an ellipsis) in the gaps list."""
+OFF_TOPIC_REASONS = frozenset({"nlu:out_of_scope", "router:out_of_scope", f"retrieval:{CLOSEST_TO_OUT_OF_SCOPE}"})
+"""Out-of-scope replies whose reason says the question is plainly not about the treatment (actions/respond.py)."""
+SMALL_TALK_INTENTS = frozenset({"greet", "goodbye", "thanks", "bot_challenge", "affirm", "deny", "out_of_scope"})
+SURE = 0.9
+"""The NLU's confidence in a small-talk or out-of-scope intent that makes an out-of-scope reply plainly off-topic."""
 STOPWORDS = frozenset(
     "the and for are but not you your with have has had was were can could would should does did doing this that "
     "these those what when where which who why how there their them they then than its it's i'm i've about from "
@@ -36,6 +52,10 @@ class Unsure:
     at: datetime
     kind: str
     confidence: float | None
+    passage_ids: tuple[str, ...] = ()
+    """For a thumbs down: the passages the rated answer was built from."""
+    comment: str | None = None
+    """For a thumbs down: the patient's "what was missing?" note, if any."""
 
 
 @dataclass
@@ -59,6 +79,34 @@ class Gap:
         return sorted({q.kind for q in self.questions})
 
 
+def shorten(text: str, limit: int = SHOWN_CHARS) -> str:
+    """One line of at most `limit` characters: cut at a word where one is near, with an ellipsis."""
+    line = " ".join(text.split())
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1]
+    space = cut.rfind(" ")
+    if not line[limit - 1].isspace() and space >= limit * 0.6:  # the cut falls inside a word
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-") + "…"
+
+
+def _intent(user: StoredEvent) -> tuple[str, float]:
+    parse = user.data.get("parse_data")
+    intent = parse.get("intent") if isinstance(parse, dict) else None
+    if not isinstance(intent, dict):
+        return "", 0.0
+    confidence = intent.get("confidence")
+    return str(intent.get("name") or ""), float(confidence) if isinstance(confidence, int | float) else 0.0
+
+
+def plainly_off_topic(kind: str, reason: str, intent: str, intent_confidence: float) -> bool:
+    """An out-of-scope reply to a message no passage should answer (see the module's docstring)."""
+    if kind != "out_of_scope":
+        return False
+    return reason in OFF_TOPIC_REASONS or (intent in SMALL_TALK_INTENTS and intent_confidence >= SURE)
+
+
 def words(text: str) -> frozenset[str]:
     return frozenset(w for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in STOPWORDS)
 
@@ -70,7 +118,8 @@ def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
 
 
 def unsure_questions(sender_id: str, events: list[StoredEvent]) -> list[Unsure]:
-    """Each patient message whose turn ended as clarify or out of scope, or answered with low confidence."""
+    """Each patient message whose turn ended as clarify or out of scope (unless plainly off-topic), or
+    answered with low confidence."""
     found: list[Unsure] = []
     question: StoredEvent | None = None
     for event in events:
@@ -86,6 +135,9 @@ def unsure_questions(sender_id: str, events: list[StoredEvent]) -> list[Unsure]:
             kind = str(meta.get("kind") or "")
             confidence = meta.get("confidence")
             score = float(confidence) if isinstance(confidence, int | float) else None
+            if plainly_off_topic(kind, str(meta.get("reason") or ""), *_intent(question)):
+                question = None
+                continue
             if kind in GAP_KINDS or (kind == "answer" and score is not None and score < LOW_CONFIDENCE):
                 found.append(
                     Unsure(
@@ -98,6 +150,24 @@ def unsure_questions(sender_id: str, events: list[StoredEvent]) -> list[Unsure]:
                 )
             question = None
     return found
+
+
+def rated_down(sender_id: str, events: list[StoredEvent], ratings: list[Feedback]) -> list[Unsure]:
+    """The answers this patient rated thumbs down, as gap questions: the patient message each answer
+    replied to (found by its message id), dated when the rating was given, with the answer's passages."""
+    by_answer = {r.answer_id: r for r in ratings if r.sender_id == sender_id and r.value == "down"}
+    found: list[Unsure] = []
+    for event in events:
+        message_id = event.data.get("message_id") if event.type_name == "user" else None
+        rating = by_answer.pop(message_id, None) if isinstance(message_id, str) else None
+        if rating is not None:
+            found.append(_thumbs_down(rating, str(event.data.get("text") or "").strip()))
+    # a question no longer stored (redacted away, odd record) still shows its thumbs down
+    return found + [_thumbs_down(r, "") for r in by_answer.values()]
+
+
+def _thumbs_down(rating: Feedback, question: str) -> Unsure:
+    return Unsure(rating.sender_id, question, rating.created_at, THUMBS_DOWN, None, rating.passage_ids, rating.comment)
 
 
 def group(questions: list[Unsure]) -> list[Gap]:
@@ -115,9 +185,15 @@ def group(questions: list[Unsure]) -> list[Gap]:
 
 
 def find_gaps(
-    db: Session, tracker_url: str, since: datetime | None, until: datetime | None, scan: int = 2000
+    db: Session,
+    tracker_url: str,
+    since: datetime | None,
+    until: datetime | None,
+    scan: int = 2000,
+    feedback_url: str | None = None,
 ) -> list[Gap]:
-    """Groups the unsure questions of the `scan` most recent conversations that had any."""
+    """Groups the unsure questions of the `scan` most recent conversations that had any, and (with the
+    channels' database) the `scan` most recent answers rated thumbs down."""
     query = select(Conversation.sender_id).where(
         or_(Conversation.low_confidence.is_(True), Conversation.kinds.contains(",out_of_scope,"))
     )
@@ -126,10 +202,18 @@ def find_gaps(
     if until:
         query = query.where(Conversation.started_at <= until)
     senders = list(db.scalars(query.order_by(Conversation.last_at.desc()).limit(scan)))
+    down = thumbs_down(feedback_url, since, until, scan) if feedback_url else []
+    rated = sorted({r.sender_id for r in down})
     questions = [
         q
-        for sender_id, events in tracker_conversations(tracker_url, senders).items()
-        for q in unsure_questions(sender_id, events)
+        for sender_id, events in tracker_conversations(tracker_url, sorted(set(senders) | set(rated))).items()
+        for q in [*unsure_questions(sender_id, events), *rated_down(sender_id, events, down)]
         if (since is None or q.at >= since) and (until is None or q.at <= until)
     ]
     return group(questions)
+
+
+def thumbs_down(feedback_url: str, since: datetime | None, until: datetime | None, scan: int) -> list[Feedback]:
+    """The newest `scan` thumbs down first given in the period (until included)."""
+    end = until + timedelta(microseconds=1) if until is not None else None
+    return read_feedback(tracker_engine(feedback_url), since, end, value="down", limit=scan)

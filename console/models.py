@@ -183,3 +183,38 @@ class SyncState(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger)
+
+
+class CannedReply(Base):
+    """A reply staff insert with a keystroke (console/canned_replies.py): kept by admins, used by clinicians.
+    Its text may hold placeholders such as {clinic_name} and {phone}, filled in from clinic.yml."""
+
+    __tablename__ = "console_canned_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+    shortcut: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True)
+    """Typed after "/" in the reply box ("/price"); optional, unique, stored without the slash."""
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CallbackContact(Base):
+    """The name and phone number a patient left, with consent, so the clinic can call them back
+    (console/contacts.py): moved here from the channels' inbox (bot/channels/contacts.py). Shown unredacted
+    only to the clinician treating the patient (audited `contact_view`); erased and purged with the
+    conversation."""
+
+    __tablename__ = "console_contacts"
+
+    sender_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))
+    """Where the patient left it: the channel (webchat)."""
+    name: Mapped[str] = mapped_column(String(320))
+    phone: Mapped[str] = mapped_column(String(32))
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    """When the console took it from the channel."""

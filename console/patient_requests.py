@@ -13,7 +13,6 @@ because SQLite hands the ids of deleted top rows out again."""
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 
@@ -22,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from console.erasure import erase
 from console.models import SyncState
-from console.tracker_store import as_dict, events, has_events_table, tracker_engine
+from console.tracker_store import as_dict, events, has_events_table, json_object, tracker_engine
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -43,11 +42,7 @@ class Handled:
 
 
 def _asks_erasure(raw: str | None) -> bool:
-    try:
-        data = json.loads(raw or "{}")
-    except ValueError:
-        return False
-    meta = as_dict(as_dict(as_dict(as_dict(data).get("data")).get("custom")).get("meta"))
+    meta = as_dict(as_dict(as_dict(json_object(raw).get("data")).get("custom")).get("meta"))
     return meta.get("reason") == ERASE_CONFIRMED
 
 

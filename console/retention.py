@@ -29,7 +29,7 @@ from console.erasure import Removed, remove, rewrite_alerts
 from console.models import Conversation, SyncState
 from console.redaction import redact
 from console.sync import index_lock, lock_index
-from console.tracker_store import chunks, events, has_events_table, tracker_engine
+from console.tracker_store import chunks, events, has_events_table, json_object, tracker_engine
 from core.settings import Settings
 from core.text_clean import clean_text
 
@@ -70,11 +70,7 @@ class RetentionReport:
 
 
 def _json(raw: str | None) -> dict[str, Any]:
-    try:
-        data = json.loads(raw or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
+    return json_object(raw)
 
 
 def _old_alert(alert: dict[str, Any], before: float) -> bool:

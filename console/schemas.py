@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
+from console.canned_replies import check_text, shortcut_of
 from core.patient_ref import patient_reference
+from core.text_clean import clean_text
 
 Role = Literal["clinician", "reviewer", "admin"]
 T = TypeVar("T")
@@ -152,9 +154,42 @@ class MessageOut(BaseModel):
     author: str | None = None
 
 
+class ContactOut(BaseModel):
+    """A call-back contact the patient left (console/contacts.py): redacted unless revealed."""
+
+    name: str = Field(description='the name to ask for; "[name]" unless revealed')
+    phone: str = Field(description='the number to call; "[phone]" unless revealed')
+    tel: str | None = Field(default=None, description="a tel: link to the number, when revealed")
+    revealed: bool
+    source: str = Field(description="where the patient left it (webchat)")
+    consent_at: datetime = Field(description="when the patient agreed to be called on this number")
+    may_reveal: bool = Field(
+        default=False, description="whether you may reveal it (the treating clinician: claimed by you or by nobody)"
+    )
+
+
 class TranscriptOut(BaseModel):
     conversation: ConversationOut
     messages: list[MessageOut]
+    view: int = Field(
+        default=0,
+        description="this opening's number in the audit log: pass it to `/updates` to follow the transcript live",
+    )
+    cursor: int = Field(default=0, description="the newest event's number: `/updates?after=` it")
+    claimed_by: str | None = Field(default=None, description="who is replying to this patient (the handoff queue)")
+    claimed_at: datetime | None = None
+    contact: ContactOut | None = Field(default=None, description="a call-back number the patient left, if any")
+
+
+class TranscriptUpdateOut(BaseModel):
+    """What changed since `after`, for a transcript already open (its opening was audited)."""
+
+    conversation: ConversationOut
+    messages: list[MessageOut] = Field(description="messages after `after`, oldest first")
+    cursor: int
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
+    contact: ContactOut | None = None
 
 
 class TagIn(BaseModel):
@@ -261,12 +296,14 @@ class GapExample(PatientRef):
     at: datetime
     kind: str
     confidence: float | None
+    passage_ids: list[str] = Field(default=[], description="thumbs_down: the passages the rated answer was built from")
+    comment: str | None = Field(default=None, description="thumbs_down: the patient's 'what was missing?' note")
 
 
 class GapOut(BaseModel):
     question: str = Field(description="the most asked wording in this group")
     count: int
-    kinds: list[str] = Field(description="clarify, out_of_scope or low_confidence")
+    kinds: list[str] = Field(description="clarify, out_of_scope, low_confidence or thumbs_down")
     last_at: datetime
     examples: list[GapExample]
 
@@ -280,6 +317,64 @@ class PassageOut(BaseModel):
     sources: list[str] = Field(description="the seed articles the passage is based on")
     reviewed_by: str
     reviewed_on: str
+
+
+class PassageSummaryOut(BaseModel):
+    id: str
+    topic: str
+    title: str
+    questions: int = Field(description="how many question variants the passage has in its YAML file")
+
+
+ProposalKind = Literal["variant", "flag"]
+ProposalOrigin = Literal["gap", "thumbs_down"]
+ProposalStatus = Literal["pending", "approved", "rejected"]
+
+
+class VariantProposalIn(BaseModel):
+    passage_id: str = Field(min_length=1, max_length=64, description="the passage the question belongs to")
+    text: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="the new question variant as a patient would type it: cleaned to one line of 3-300 characters, "
+        "not already a question of any passage, no phone numbers, email addresses or links",
+    )
+    origin: ProposalOrigin = Field(description="where it came from: a knowledge gap or a patient's thumbs-down")
+    sender_id: str | None = Field(
+        default=None, max_length=255, description="the conversation it came from (kept as its patient reference only)"
+    )
+
+
+class FlagIn(BaseModel):
+    passage_id: str = Field(min_length=1, max_length=64)
+    note: str = Field(min_length=1, max_length=2000, description="what is wrong or missing (3-1000 characters)")
+    origin: ProposalOrigin
+    sender_id: str | None = Field(default=None, max_length=255)
+
+
+class DecisionIn(BaseModel):
+    note: str = Field(default="", max_length=1000, description="optional: why (shown with the decision)")
+
+
+class ProposalOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: ProposalKind
+    passage_id: str
+    passage_title: str | None = Field(default=None, description="null when the passage is no longer in the YAML")
+    text: str = Field(description="the question variant (empty for a flag)")
+    note: str = Field(description="the reviewer's note (flags)")
+    origin: ProposalOrigin
+    origin_ref: str | None = Field(description="patient reference of the conversation it came from, e.g. P-3F9K2A")
+    status: ProposalStatus
+    proposed_by: str
+    proposed_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str
+    live: bool = Field(default=False, description="an approved variant the assistant answers with now (the overlay)")
+    in_yaml: bool = Field(default=False, description="an approved variant that is in the passage's YAML file now")
 
 
 class ConsoleSettingsOut(BaseModel):
@@ -305,6 +400,7 @@ class RemovedOut(BaseModel):
     alerts: int = Field(description="lines removed from the staff alerts file")
     widget_sessions: int = Field(default=0, description="web widget sessions ended (the patient's devices)")
     feedback: int = Field(default=0, description="feedback rows deleted (ratings of answers and their notes)")
+    contacts: int = Field(default=0, description="call-back contacts deleted (the patient's name and number)")
 
 
 class ErasureOut(RemovedOut):
@@ -324,3 +420,124 @@ class PurgeOut(BaseModel):
     expired: int = Field(description="conversations purged")
     removed: RemovedOut
     redacted: RedactedOut | None = Field(description="null when MESO_CONSOLE_KEEP_RAW_TEXT=true (nothing rewritten)")
+
+
+class CannedReplyIn(BaseModel):
+    title: str = Field(min_length=1, max_length=80, description="what staff pick it by, e.g. Prices")
+    text: str = Field(
+        min_length=1,
+        max_length=4000,
+        description="the reply; may hold {clinic_name}, {phone}, {address}, {booking_url}, {emergency_number}, "
+        "{privacy_url}, {opening_hours}, {reply_within_hours} (from clinic.yml)",
+    )
+    shortcut: str | None = Field(
+        default=None, max_length=32, description='optional: typed after "/" in the reply box, e.g. /price'
+    )
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, title: str) -> str:
+        title = " ".join(clean_text(title).split())
+        if not title:
+            raise ValueError("the title is empty")
+        return title
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, text: str) -> str:
+        return check_text(clean_text(text))
+
+    @field_validator("shortcut")
+    @classmethod
+    def _shortcut(cls, shortcut: str | None) -> str | None:
+        return shortcut_of(shortcut)
+
+
+class CannedReplyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    text: str = Field(description="as written, with its placeholders")
+    filled: str = Field(description="with the placeholders filled in from clinic.yml: what a reply inserts")
+    shortcut: str | None = Field(description='without the "/"')
+    updated_by: str
+    updated_at: datetime
+
+
+class OutcomesOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    answered: int = Field(description="a curated answer or the clinic's information, and nothing weightier")
+    clarify: int
+    handoff: int
+    emergency: int
+    out_of_scope: int
+    other: int = Field(description="greetings, consent or a booking link only")
+    total: int
+    answered_share: float | None = Field(
+        description="answered / (total - other); null when no conversation asked anything"
+    )
+
+
+class RepliesOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    handoffs: int = Field(description="handoffs to staff that started then (staff take-overs not counted)")
+    replied: int = Field(description="of those, the ones with a staff reply (however late)")
+    p50_seconds: float | None = Field(description="time to the first staff reply, median (nearest rank)")
+    p90_seconds: float | None = Field(description="time to the first staff reply, 90th percentile (nearest rank)")
+
+
+class GapCountsOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    clarify: int
+    out_of_scope: int
+    low_confidence: int
+    thumbs_down: int = Field(description="answers patients rated thumbs down")
+    total: int
+
+
+class DashboardDayOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    day: date = Field(description="a day in the clinic's time zone")
+    conversations: OutcomesOut = Field(description="conversations that started that day, by outcome")
+    replies: RepliesOut
+    emergencies: int = Field(description="conversations with an emergency reply that day")
+    gaps: GapCountsOut
+
+
+class TopicCountOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    topic: str
+    title: str | None
+    answers: int = Field(description="curated answers with this as their best topic")
+    conversations: int
+
+
+class PassageFeedbackOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    passage_id: str
+    title: str | None
+    up: int
+    down: int
+    comments: int = Field(description="ratings with a 'what was missing?' note")
+
+
+class DashboardOut(BaseModel):
+    """Figures only: no patient's words, no sender ids."""
+
+    first_day: date
+    last_day: date
+    timezone: str = Field(description="the clinic's time zone (clinic.yml), in which the days are counted")
+    conversations: OutcomesOut
+    replies: RepliesOut
+    emergencies: int
+    gaps: GapCountsOut
+    days: list[DashboardDayOut]
+    topics: list[TopicCountOut] = Field(description="the curated answers' best topics, most answered first")
+    passages: list[PassageFeedbackOut] = Field(description="patients' thumbs per passage, most thumbs down first")

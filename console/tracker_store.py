@@ -78,14 +78,18 @@ def chunks(items: Iterable[str], size: int = CHUNK) -> Iterator[list[str]]:
         yield batch
 
 
-def _row(row: Any) -> StoredEvent:
+def json_object(raw: str | bytes | None) -> dict[str, Any]:
+    """A stored JSON object (an event, an alert line), or an empty one for anything else: not JSON, not an
+    object, or nested too deep for Python's parser (RecursionError). One bad record never stops a screen."""
     try:
-        data = json.loads(row.data or "{}")
-    except ValueError:
-        data = {}
-    return StoredEvent(
-        row.id, row.sender_id, row.type_name, row.timestamp or 0.0, data if isinstance(data, dict) else {}
-    )
+        data = json.loads(raw or "{}")
+    except (ValueError, RecursionError, TypeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _row(row: Any) -> StoredEvent:
+    return StoredEvent(row.id, row.sender_id, row.type_name, row.timestamp or 0.0, json_object(row.data))
 
 
 def events_after(url: str, last_id: int, limit: int = 5000) -> list[StoredEvent]:

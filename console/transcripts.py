@@ -68,3 +68,8 @@ def messages(events: Iterable[StoredEvent], redact: bool) -> list[MessageOut]:
                 )
             )
     return out
+
+
+def cursor(events: Iterable[StoredEvent]) -> int:
+    """The newest event's id (0 for none): a live transcript asks for what came after it."""
+    return max((event.id for event in events), default=0)

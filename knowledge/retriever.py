@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -20,6 +21,7 @@ from core.settings import Settings, get_settings
 from knowledge import index as index_mod
 from knowledge.embedder import Embedder
 from knowledge.index import KnowledgeIndex, Sources
+from knowledge.overlay import OverlayFollower
 from knowledge.results import CLOSEST_TO_OUT_OF_SCOPE, LOW_CONFIDENCE, TOO_CLOSE, WEAK_MATCH, Decision, Hit, Result
 from knowledge.scoring import OOS, score
 from knowledge.text import clip
@@ -59,6 +61,13 @@ class Retriever:
         self.thresholds = thresholds or Thresholds()
         self.rebuilt = False
         """True when open() had to build the index (missing, stale or corrupted, or asked to)."""
+        self.overlay: OverlayFollower | None = None
+        """Approved question variants not yet in the passages (knowledge/overlay.py), when followed."""
+
+    def follow_overlay(self, path: Path, calibration_file: Path, every: float = 3.0) -> None:
+        """From now on, search the index plus the approved variants of the overlay file at `path`,
+        looking at the file at most every `every` seconds (the action server does; the CLI does not)."""
+        self.overlay = OverlayFollower(path, self.index, calibration_file, self.embedder, every)
 
     @classmethod
     def open(
@@ -93,7 +102,7 @@ class Retriever:
         query = clip(text if isinstance(text, str) else "")
         if not any(ch.isalnum() for ch in query):
             return Result(query=query, decision="empty", confidence=0.0, reasons=("nothing to search",))
-        idx = self.index
+        idx = self.index if self.overlay is None else self.overlay.current()
         vector = self.embedder.encode([query])
         total = idx.dense.ntotal
         sims, ids = idx.dense.search(vector, total)

@@ -24,6 +24,11 @@
  * Under each curated answer (the server marks it `rateable`) the patient can give a thumbs up or down
  * (POST feedback, with the session); a thumbs down opens an optional "What was missing?" note. Never
  * under emergencies, handoffs, small talk or staff replies: the server decides which messages qualify.
+ *
+ * While a person is looking after the chat (a handoff, not an emergency: then the patient is told to call
+ * for urgent help, not to wait for a call), the widget asks "Would you like the clinic to call you?"; "Leave
+ * my number" opens a small form (name, phone number, a consent checkbox) sent with POST contact. The number
+ * is never kept in the browser: only that one was left.
  */
 (function () {
   "use strict";
@@ -47,6 +52,8 @@
   var BACKOFF_MAX = 30000;
   var MAX_LEN = 10000;
   var COMMENT_LEN = 500; // a feedback note ("What was missing?"), as the server keeps it
+  var NAME_LEN = 80; // a call-back name and number, as the server takes them
+  var PHONE_LEN = 32;
   var SVG_NS = "http://www.w3.org/2000/svg";
 
   var local = safeStorage("localStorage");
@@ -400,6 +407,18 @@
     ".fb-hint{margin:0;color:#474c52}",
     ".fb-actions{display:flex;flex-wrap:wrap;gap:8px}",
     ".fb-actions .btn{min-height:44px;padding:6px 14px;font-size:15px}",
+    // the call-back offer at a handoff
+    ".callback{margin:0 14px 14px;padding:12px 14px;border:2px solid #2b5f99;border-radius:12px;background:#f5f8fc;color:#10233a;font-size:15px}",
+    ".callback p{margin:0 0 8px}",
+    ".callback .actions{margin-top:4px}",
+    ".cb-form{display:flex;flex-direction:column;gap:8px}",
+    ".cb-form label{font-weight:700;color:#1a1a1a}",
+    ".cb-form input[type=text],.cb-form input[type=tel]{min-height:44px;padding:8px 10px;border:2px solid #6b7177;border-radius:10px;background:#fff;color:#1a1a1a;font:inherit}",
+    ".cb-consent{display:flex;gap:10px;align-items:flex-start;font-weight:400!important}",
+    ".cb-consent input{flex:none;width:22px;height:22px;margin:2px 0 0}",
+    ".cb-status{margin:0;font-weight:700}",
+    ".cb-status:empty{display:none}",
+    ".cb-status.error{color:#7a0012}",
   ].join("\n");
 
   // ---------------------------------------------------------------- build
@@ -524,6 +543,59 @@
   scroll.appendChild(consentView);
   scroll.appendChild(declinedView);
   scroll.appendChild(log);
+
+  // the call-back offer, while a person is looking after the chat
+  var callback = el("section", "callback");
+  callback.setAttribute("aria-labelledby", "mw-cb-title");
+  callback.hidden = true;
+  var cbAsk = el("p");
+  cbAsk.id = "mw-cb-title";
+  var cbOpen = el("button", "btn btn-secondary", "Leave my number");
+  cbOpen.type = "button";
+  var cbOffer = el("div", "actions");
+  cbOffer.appendChild(cbOpen);
+  var cbForm = el("form", "cb-form");
+  cbForm.setAttribute("novalidate", "");
+  cbForm.hidden = true;
+  var cbNameLabel = el("label", "", "Your name");
+  cbNameLabel.setAttribute("for", "mw-cb-name");
+  var cbName = el("input");
+  cbName.type = "text";
+  cbName.id = "mw-cb-name";
+  cbName.maxLength = NAME_LEN;
+  cbName.setAttribute("autocomplete", "name");
+  var cbPhoneLabel = el("label", "", "Phone number");
+  cbPhoneLabel.setAttribute("for", "mw-cb-phone");
+  var cbPhone = el("input");
+  cbPhone.type = "tel";
+  cbPhone.id = "mw-cb-phone";
+  cbPhone.maxLength = PHONE_LEN;
+  cbPhone.setAttribute("autocomplete", "tel");
+  cbPhone.setAttribute("inputmode", "tel");
+  var cbConsentLabel = el("label", "cb-consent");
+  var cbConsent = el("input");
+  cbConsent.type = "checkbox";
+  cbConsent.id = "mw-cb-consent";
+  var cbConsentText = el("span");
+  cbConsentLabel.appendChild(cbConsent);
+  cbConsentLabel.appendChild(cbConsentText);
+  var cbActions = el("div", "actions");
+  var cbSend = el("button", "btn btn-primary", "Send my number");
+  cbSend.type = "submit";
+  var cbCancel = el("button", "btn btn-secondary", "Cancel");
+  cbCancel.type = "button";
+  cbActions.appendChild(cbSend);
+  cbActions.appendChild(cbCancel);
+  var cbStatus = el("p", "cb-status");
+  cbStatus.setAttribute("role", "status");
+  cbStatus.setAttribute("aria-live", "polite");
+  [cbNameLabel, cbName, cbPhoneLabel, cbPhone, cbConsentLabel, cbActions].forEach(function (n) {
+    cbForm.appendChild(n);
+  });
+  [cbAsk, cbOffer, cbForm, cbStatus].forEach(function (n) {
+    callback.appendChild(n);
+  });
+  scroll.appendChild(callback);
 
   var typing = el("div", "typing");
   typing.hidden = true;
@@ -713,6 +785,103 @@
     state.emergency = !!on && !!emergency;
     renderBanner();
     handoffBanner.hidden = !(state.handoff && agreed());
+    renderCallback();
+  }
+
+  // ---------------------------------------------------------------- call-back offer
+
+  /** Offered while a person looks after the chat, never in an emergency (the patient must call for help now). */
+  function renderCallback() {
+    var offered = state.handoff && !state.emergency && hasSession();
+    if (!offered) {
+      callback.hidden = true;
+      return;
+    }
+    var wasHidden = callback.hidden;
+    callback.hidden = false;
+    if (!wasHidden) return; // already on show: never reset a half-filled form
+    cbForm.hidden = true;
+    cbOffer.hidden = false;
+    cbAsk.hidden = false;
+    cbStatus.className = "cb-status";
+    if (state.saved.callback_left) {
+      cbAsk.textContent = clinicName() + " has your number and will call you.";
+      cbOpen.textContent = "Change my number";
+      cbStatus.textContent = "";
+    } else {
+      cbAsk.textContent = "Would you like the clinic to call you?";
+      cbOpen.textContent = "Leave my number";
+      cbStatus.textContent = "";
+    }
+    cbConsentText.textContent =
+      "I agree that " + clinicName() + " may call me on this number about my question.";
+  }
+
+  function callbackProblem(message, field) {
+    cbStatus.className = "cb-status error";
+    cbStatus.textContent = message;
+    if (field) field.focus();
+  }
+
+  function phoneDigits(text) {
+    return (text.match(/[0-9]/g) || []).length;
+  }
+
+  function sendCallback() {
+    var name = cbName.value.replace(/\s+/g, " ").trim();
+    var phone = cbPhone.value.replace(/\s+/g, " ").trim();
+    if (!name) return callbackProblem("Please give the name the clinic should ask for.", cbName);
+    if (!/^\+?[0-9 ().-]+$/.test(phone) || phoneDigits(phone) < 7 || phoneDigits(phone) > 15) {
+      return callbackProblem("Please check the phone number: 7 to 15 digits, for example +91 98765 43210.", cbPhone);
+    }
+    if (!cbConsent.checked) return callbackProblem("Please tick the box to agree that the clinic may call you.", cbConsent);
+    if (!hasSession()) return;
+    cbSend.disabled = true;
+    cbStatus.className = "cb-status";
+    cbStatus.textContent = "Sending…";
+    request(
+      "contact",
+      {
+        method: "POST",
+        session: state.saved.session,
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ name: name, phone: phone, consent: true }),
+      },
+      GET_TIMEOUT
+    )
+      .then(
+        function () {
+          state.saved.callback_left = true; // only that a number was left: never the number itself
+          save();
+          cbForm.hidden = true;
+          cbName.value = "";
+          cbPhone.value = "";
+          cbConsent.checked = false;
+          cbAsk.hidden = true; // the thanks below says it
+          cbOpen.textContent = "Change my number";
+          cbOffer.hidden = false;
+          cbStatus.textContent = "Thank you: " + clinicName() + " will call you on " + phone + ".";
+          cbOpen.focus();
+        },
+        function (err) {
+          if (err && err.status === 401) {
+            sessionEnded();
+            return;
+          }
+          if (err && err.status === 409) {
+            callbackProblem("A person is no longer looking after this chat, so your number was not needed.");
+          } else if (err && err.status === 429 && err.message) {
+            callbackProblem(err.message);
+          } else if (err && err.status === 400) {
+            callbackProblem("Please check your name and phone number.", cbPhone);
+          } else {
+            callbackProblem("Your number could not be sent. Please try again.");
+          }
+        }
+      )
+      .then(function () {
+        cbSend.disabled = false;
+      });
   }
 
   function setConn(mode) {
@@ -1065,6 +1234,7 @@
    * conversation it opened cannot be read any more, so the chat starts again (consent is kept). */
   function sessionEnded() {
     delete state.saved.session;
+    delete state.saved.callback_left;
     save();
     state.epoch += 1;
     state.cursor = 0;
@@ -1390,6 +1560,24 @@
     consentView.focus();
   });
   forgetBtn.addEventListener("click", forget);
+  cbOpen.addEventListener("click", function () {
+    cbOffer.hidden = true;
+    cbAsk.hidden = false;
+    cbForm.hidden = false;
+    cbStatus.textContent = "";
+    cbName.focus();
+    if (typeof cbForm.scrollIntoView === "function") cbForm.scrollIntoView({ block: "nearest" });
+  });
+  cbCancel.addEventListener("click", function () {
+    cbForm.hidden = true;
+    cbOffer.hidden = false;
+    cbStatus.textContent = "";
+    cbOpen.focus();
+  });
+  cbForm.addEventListener("submit", function (e) {
+    e.preventDefault();
+    sendCallback();
+  });
 
   composer.addEventListener("submit", function (e) {
     e.preventDefault();

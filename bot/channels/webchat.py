@@ -11,6 +11,7 @@
     POST webhook              (session) {"message", "consent": true, "after": <cursor>} -> the turn
     GET  history?after=<cursor>   (session) messages since the cursor (reload, staff replies)
     POST feedback             (session) {"message_id", "value": "up" | "down", "comment"?, "after"?} -> the rating
+    POST contact              (session) {"name", "phone", "consent": true} -> 201: a call-back number, at a handoff
 
 (session): the header `Authorization: Bearer <token>`. The server issues the session and keeps only its
 hash (bot/channels/webchat_sessions.py); the conversation's sender id is chosen by the server with it,
@@ -33,6 +34,12 @@ conversation can be rated (anything else: 404); rating it again replaces the rat
 comment goes with a thumbs down only. Because a patient may describe symptoms there, a comment in which
 the warning-sign detector finds something (or which it cannot check) is also sent to the dialogue as a
 message, so its safety gate answers it (urgent care, staff alert) and the answer comes back as `turn`.
+
+Call-back contacts: while the conversation waits for a person, the widget offers "Would you like the clinic
+to call you?"; POST contact stores the name and phone number the patient gives, with their consent, in the
+channels' database (bot/channels/contacts.py), never in the conversation's events, and the staff console
+shows it to the clinician treating the patient (audited). Outside a handoff it is a 409; it counts against
+the conversation's message budget like a message.
 
 The patient's message is cleaned (core/text_clean.py: lone surrogates, which the widget can produce
 when it cuts text by UTF-16 units, NUL and other control characters) before the dialogue sees it,
@@ -72,6 +79,7 @@ from bot.channels.common import (
     run_turn,
     too_many,
 )
+from bot.channels.contacts import ContactProblem, ContactStore, parse_contact
 from bot.channels.fallback import build_fallback
 from bot.channels.feedback import COMMENT_LIMIT, VALUES, Answer, FeedbackStore, Rating, Value, clean_comment
 from bot.channels.limits import Guard, Refusal
@@ -93,6 +101,8 @@ SESSION_BODY_LIMIT = 4 * 1024
 FEEDBACK_BODY_LIMIT = 8 * 1024
 """A 500-character comment written as JSON escapes (12 bytes per code point) fits."""
 FEEDBACK_FIELDS = frozenset({"message_id", "value", "comment", "after"})
+CONTACT_BODY_LIMIT = 2 * 1024
+"""An 80-character name and a phone number written as JSON escapes fit."""
 NOT_RATEABLE = (
     "there is no answer with this id in your conversation that can be rated: only the assistant's answers "
     "to general questions can"
@@ -217,11 +227,13 @@ class WebChatInput(InputChannel):
         origins: tuple[str, ...] = (),
         guard: Guard | None = None,
         feedback: FeedbackStore | None = None,
+        contacts: ContactStore | None = None,
     ) -> None:
         self.sessions = sessions
         self.origins = origins
         self.guard = guard or guard_from(None)
         self.feedback = feedback
+        self.contacts = contacts
 
     @classmethod
     def name(cls) -> str:
@@ -238,6 +250,7 @@ class WebChatInput(InputChannel):
             origins,
             guard_from(credentials),
             FeedbackStore(url) if url else None,
+            ContactStore(url) if url else None,
         )
 
     def origin_refused(self, request: Request) -> HTTPResponse | None:
@@ -517,6 +530,42 @@ class WebChatInput(InputChannel):
                     return result
                 saved["turn"] = result
             return _private(response.json(saved))
+
+        @hook.route("/contact", methods=["POST"], stream=True)
+        async def leave_contact(request: Request) -> HTTPResponse:
+            sender = await self.sender_of(request)
+            if isinstance(sender, HTTPResponse):
+                return sender
+            body = await _json_object(request, CONTACT_BODY_LIMIT)
+            if isinstance(body, HTTPResponse):
+                return body
+            try:
+                given = parse_contact(body)
+            except ContactProblem as problem:
+                return json_error(problem.status, str(problem))
+            store = self.contacts
+            if store is None:
+                return json_error(503, "call-back numbers are not configured on this server")
+            admitted = self.guard.admit(sender)
+            if isinstance(admitted, Refusal):
+                return too_many(admitted)
+            async with admitted:  # in the conversation's line, counted like a message
+                try:
+                    tracker = await tracker_of(request, sender)
+                except Exception:  # the tracker store failed (logged and alerted there)
+                    log.exception("webchat: could not read the conversation of %s for a contact", sender)
+                    return json_error(503, "the chat is unavailable for a moment: please try again")
+                if tracker is None or not tracker.get_slot("handoff"):
+                    return json_error(
+                        409, "the clinic takes a call-back number only while a person is looking after your chat"
+                    )
+                try:
+                    await asyncio.to_thread(store.save, sender, self.name(), given)
+                except Exception:
+                    log.exception("webchat: could not store a call-back contact from %s", sender)
+                    return json_error(503, "your number could not be saved just now: please try again")
+            log.info("webchat: %s left a call-back number", sender)  # never the number itself
+            return _private(response.json({"saved": True}, status=201))
 
         return hook
 

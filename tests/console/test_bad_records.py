@@ -69,6 +69,7 @@ def bad_records(console, conversations):
         ("slot", json.dumps({"event": "slot", "name": "handoff_reason", "value": {"why": SECRET_WORDS}})),
         ("slot", "null"),
         ("action", ""),
+        ("user", '{"event": "user", "text": ' + "[" * 100_000 + "]" * 100_000 + "}"),  # too deep: RecursionError
     ]
     for type_name, data in broken:
         raw(t, ODD, type_name, data)
@@ -136,7 +137,7 @@ def test_broken_events_are_repaired_to_what_can_be_read(console, bad_records):
     assert staff["author"] is None and staff["text"] == "staff"
     row = next(c for c in console.client.get("/api/conversations").json()["items"] if c["sender_id"] == ODD)
     assert row["kinds"] == ["a b"]  # a comma in a kind cannot split the kinds list; a dict is no kind
-    assert row["user_messages"] == 11
+    assert row["user_messages"] == 12
 
 
 def test_each_bad_event_is_logged_once_by_id_without_its_text(console, bad_records, caplog):

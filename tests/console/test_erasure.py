@@ -98,6 +98,7 @@ def test_erasure_removes_the_patient_from_every_store_and_is_audited(console, co
         "alerts": 1,
         "widget_sessions": 0,
         "feedback": 0,
+        "contacts": 0,
     }
     assert "warfarin" not in json.dumps(entries)
 

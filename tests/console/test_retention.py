@@ -63,6 +63,7 @@ def test_purge_removes_old_conversations_everywhere_and_keeps_recent_ones(consol
         "alerts": 3,
         "widget_sessions": 0,
         "feedback": 0,
+        "contacts": 0,
     }
 
     for sender in ("web-old", "wa-old-handoff", "tg-old-unindexed"):

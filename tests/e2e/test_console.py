@@ -273,8 +273,9 @@ def test_clinician_answers_a_handed_off_patient_and_hands_back(browser: Browser,
     assert handoff.evaluate(background) != page.locator(".msg-patient").first.evaluate(background)
     expect(page.locator(".side")).not_to_contain_text("null")  # nothing left over from the panels a clinician lacks
 
-    # The passages behind a reply open with their text.
+    # The passages behind a reply open with their text (the reasons are folded under each reply).
     passage = page.locator(".meta button.link").first
+    passage.locator("xpath=ancestor::details[1]/summary").click()
     passage_id = passage.inner_text()
     passage.click()
     dialog = page.get_by_role("dialog", name=f"Passage {passage_id}")
@@ -308,8 +309,12 @@ def test_clinician_answers_a_handed_off_patient_and_hands_back(browser: Browser,
     shot(page, "09-transcript-tablet")
     page.set_viewport_size({"width": 1280, "height": 900})
 
-    # Handing back: the queue empties, the widget's banner goes, and the assistant answers again.
+    # Handing back (confirmed, without a last message): the queue empties, the widget's banner goes, and
+    # the assistant answers again.
     page.get_by_role("button", name="Hand back to the assistant").click()
+    confirm = page.get_by_role("dialog", name="Hand back to the assistant?")
+    confirm.get_by_label("Message to the patient").fill("")
+    confirm.get_by_role("button", name="Hand back", exact=True).click()
     expect(page.get_by_text("Handed back to the assistant.")).to_be_visible()
     expect(page.get_by_label("Your reply")).to_have_count(0)
     page.get_by_role("link", name="Handoff queue").click()

@@ -7,7 +7,10 @@ import * as login from "./login.js";
 import * as conversations from "./conversations.js";
 import * as transcript from "./transcript.js";
 import * as handoffs from "./handoffs.js";
+import * as canned from "./canned.js";
 import * as gaps from "./gaps.js";
+import * as dashboard from "./dashboard.js";
+import * as proposals from "./proposals.js";
 import * as audit from "./audit.js";
 import * as users from "./users.js";
 import * as data from "./data.js";
@@ -26,6 +29,9 @@ const ROUTES = {
   conversations: { screen: conversations, perm: "read", nav: "Conversations" },
   conversation: { screen: transcript, perm: "read" },
   gaps: { screen: gaps, perm: "read", nav: "Knowledge gaps" },
+  dashboard: { screen: dashboard, perm: "read", nav: "Dashboard" },
+  canned: { screen: canned, perm: "reply", nav: "Canned replies" },
+  proposals: { screen: proposals, perm: "review", nav: "Proposals" },
   audit: { screen: audit, perm: "admin", nav: "Audit log" },
   users: { screen: users, perm: "admin", nav: "Users" },
   data: { screen: data, perm: "admin", nav: "Data & privacy" },

@@ -1,7 +1,8 @@
 // Knowledge gaps: what patients asked that the assistant could not answer well (clarifications,
 // out of scope, low confidence, handoffs), grouped by question, most frequent first.
 import { get } from "./api.js";
-import { KIND_LABELS, endOfDay, field, h, heading, notice, percent, startOfDay, timeEl } from "./dom.js";
+import { KIND_LABELS, badge, endOfDay, field, h, heading, notice, percent, startOfDay, timeEl } from "./dom.js";
+import { proposeDialog } from "./proposals.js";
 
 export async function render(ctx) {
   const { params } = ctx;
@@ -33,8 +34,8 @@ export async function render(ctx) {
     h(
       "p",
       { class: "lead" },
-      "Questions the assistant could not answer with confidence. Frequent ones may deserve a new passage in the " +
-        "knowledge base.",
+      "Questions the assistant could not answer with confidence, and answers patients rated thumbs down. " +
+        "Frequent ones may deserve a new passage in the knowledge base.",
     ),
     form,
     results,
@@ -51,22 +52,65 @@ export async function render(ctx) {
   }
   results.replaceChildren(
     h("p", { class: "summary", role: "status" }, gaps.length === 1 ? "1 question" : `${gaps.length} questions`),
-    h("ol", { class: "gaps" }, gaps.map(gapEl)),
+    h("ol", { class: "gaps" }, gaps.map((gap) => gapEl(gap, ctx))),
   );
 }
 
-function gapEl(gap) {
-  const kinds = (gap.kinds || []).map((k) => KIND_LABELS[k] || k).join(", ");
+/** "Propose a question for…" (reviewers and admins): the gap's wording as a new question of a passage. */
+function proposeButton(gap, ctx) {
+  const button = h("button", { type: "button", class: "btn btn-secondary btn-small" }, "Propose a question for…");
+  const latest = (gap.examples || [])[0];
+  button.addEventListener("click", () =>
+    proposeDialog({
+      opener: button,
+      question: gap.question,
+      origin: (gap.kinds || []).includes("thumbs_down") ? "thumbs_down" : "gap",
+      senderId: latest ? latest.sender_id : null,
+      onDone: (proposal, passage) => {
+        const done =
+          proposal.kind === "flag"
+            ? `Flagged “${passage.title}”: an admin will look at it.`
+            : `Proposed for “${passage.title}”: an admin will approve or reject it.`;
+        const mark = badge("reviewed", proposal.kind === "flag" ? "Passage flagged" : "Question proposed");
+        mark.tabIndex = -1;
+        button.replaceWith(mark);
+        mark.focus();
+        ctx.flash("ok", done);
+      },
+    }),
+  );
+  return button;
+}
+
+// Answers patients rated thumbs down are gaps too: with the passages they were built from and the note.
+const GAP_LABELS = { ...KIND_LABELS, thumbs_down: "Thumbs down" };
+const NO_QUESTION = "(the question is no longer stored)";
+
+function ratedDown(gap) {
+  const passages = new Set();
+  for (const ex of gap.examples || []) {
+    if (ex.kind === "thumbs_down") for (const id of Array.isArray(ex.passage_ids) ? ex.passage_ids : []) passages.add(id);
+  }
+  if (!passages.size) return null;
+  return h("p", { class: "hint gap-passages" }, `Rated thumbs down · passages: ${[...passages].join(", ")}`);
+}
+
+function gapEl(gap, ctx) {
+  const kinds = (gap.kinds || []).map((k) => GAP_LABELS[k] || k).join(", ");
   const examples = (gap.examples || []).map((ex) =>
     h(
       "li",
       null,
-      h("p", { class: "msg-text" }, ex.text),
+      h("p", { class: "msg-text" }, ex.text || NO_QUESTION),
+      ex.comment ? h("p", { class: "gap-comment" }, `What was missing: ${ex.comment}`) : null,
       h(
         "p",
         { class: "hint" },
         timeEl(ex.at),
-        ` · ${KIND_LABELS[ex.kind] || ex.kind || "–"} · confidence ${percent(ex.confidence)} · `,
+        ` · ${GAP_LABELS[ex.kind] || ex.kind || "–"} · `,
+        ex.kind === "thumbs_down"
+          ? `passages ${(Array.isArray(ex.passage_ids) && ex.passage_ids.join(", ")) || "–"} · `
+          : `confidence ${percent(ex.confidence)} · `,
         h("a", { href: `#/conversation/${encodeURIComponent(ex.sender_id)}` }, "Open the conversation"),
       ),
     ),
@@ -74,13 +118,15 @@ function gapEl(gap) {
   return h(
     "li",
     { class: "card gap" },
-    h("p", { class: "gap-question" }, gap.question),
+    h("p", { class: "gap-question" }, gap.question || NO_QUESTION),
     h(
       "p",
       { class: "hint" },
       `Asked ${gap.count} ${gap.count === 1 ? "time" : "times"} · ${kinds || "–"} · last: `,
       timeEl(gap.last_at),
     ),
+    ratedDown(gap),
+    ctx.can("review") ? h("div", { class: "gap-actions" }, proposeButton(gap, ctx)) : null,
     examples.length
       ? h(
           "details",
