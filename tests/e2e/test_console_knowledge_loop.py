@@ -3,7 +3,9 @@ servers started by scripts/run.sh: a patient's question gets no answer (the assi
 topic is meant); a reviewer finds it on the Knowledge gaps screen and proposes it as a new question of
 the right passage; an admin approves it on the Proposals screen; the same question asked again through
 the REST channel gets that passage within seconds, from the same running action server (no restart,
-no rebuild of the index). Screenshots go to test-artifacts/console/ (knowledge-*.png)."""
+no rebuild of the index). The same loop from a widget patient's thumbs down: the rated question shows among
+the gaps, the reviewer proposes it for a better passage, the admin approves, and a new patient asking it
+gets that passage. Screenshots go to test-artifacts/console/ (knowledge-*.png)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ from playwright.sync_api import Browser, expect
 from core.settings import PROJECT_ROOT
 from tests.e2e.conftest import meta_of, start_assistant
 from tests.e2e.test_console import PASSWORD, log_in, low_contrast, open_window, shot
+from tests.e2e.test_feedback import rateable
+from tests.e2e.webchat import WebChat, call
 
 pytestmark = pytest.mark.slow
 
@@ -155,3 +159,74 @@ def test_a_gap_becomes_a_question_the_assistant_answers_without_a_restart(
     assert f'+  - "{QUESTION}"' in patch and "+++ b/knowledge/passages/side_effects/side_effects-02.yml" in patch
     assert overlay_file.is_file()
     admin.close()
+
+
+# A widget patient's answer came from one passage; they rate it thumbs down ("I wanted the numbing
+# cream"), and the reviewer decides another passage answers that wording better.
+RATED_QUESTION = "Do the needle pricks hurt a lot?"
+BETTER, BETTER_TITLE = "pain-02", "Numbing cream and comfort during mesotherapy"
+NOTE = "I wanted to know about numbing cream"
+
+
+def answered_passages(assistant, sender: str) -> list[str]:
+    """The passage ids of the latest curated answer in a conversation, from the tracker."""
+    found: list[str] = []
+    for event in assistant.tracker(sender)["events"]:
+        meta = ((event.get("data") or {}).get("custom") or {}).get("meta") if event["event"] == "bot" else None
+        if isinstance(meta, dict) and meta.get("kind") == "answer":
+            found = list(meta.get("passage_ids") or [])
+    return found
+
+
+def test_a_thumbs_down_becomes_a_question_of_the_better_passage_without_a_restart(browser: Browser, assistant, staff):
+    # 1. A widget patient gets a curated answer from another passage and rates it thumbs down, with a note.
+    patient = WebChat.start(assistant.url)
+    turn = patient.say(RATED_QUESTION)
+    (answer,) = rateable(turn["messages"])
+    first = answered_passages(assistant, patient.sender_id)
+    assert first and first[0] != BETTER, first
+    rated = call(
+        assistant.url, "POST", "feedback", {"message_id": answer["id"], "value": "down", "comment": NOTE}, patient.token
+    )
+    assert rated.status_code == 200, rated.text
+
+    # 2. The reviewer finds the thumbs down among the gaps and proposes the wording for the better passage.
+    reviewer = open_window(browser)
+    page = reviewer.page
+    page.goto(assistant.console_url + "/#/gaps")
+    log_in(page, REVIEWER)
+    card = page.locator(".card.gap").filter(has_text=RATED_QUESTION).filter(has_text="Rated thumbs down")
+    expect(card.first).to_be_visible()
+    card.first.get_by_role("button", name="Propose a question for…").click()
+    dialog = page.get_by_role("dialog", name="Propose a question for a passage")
+    expect(dialog.get_by_label("Question as a patient would ask it")).to_have_value(RATED_QUESTION)
+    dialog.get_by_label("Search passages by title").fill("numbing")
+    dialog.get_by_role("radio", name=re.compile(BETTER_TITLE)).check()
+    dialog.get_by_role("button", name="Propose question").click()
+    expect(dialog).to_be_hidden()
+    shot(page, "knowledge-06-proposed-from-thumbs-down")
+    reviewer.close()
+
+    # 3. The admin approves; the proposal says where it came from.
+    admin = open_window(browser)
+    page = admin.page
+    page.goto(assistant.console_url + "/")
+    log_in(page, ADMIN)
+    page.get_by_role("link", name="Proposals").click()
+    proposal = page.locator(".proposal").filter(has_text=RATED_QUESTION)
+    expect(proposal).to_contain_text("from a thumbs-down (P-")
+    proposal.get_by_role("button", name="Approve").click()
+    approved_at = time.monotonic()
+    expect(page.get_by_text("Nothing is waiting for a decision.")).to_be_visible()
+    shot(page, "knowledge-07-approved-from-thumbs-down")
+    admin.close()
+
+    # 4. The same question, from a new widget patient: the better passage first, within seconds, no restart.
+    while True:
+        again = WebChat.start(assistant.url)
+        again.say(RATED_QUESTION)
+        if answered_passages(assistant, again.sender_id)[:1] == [BETTER]:
+            break
+        assert time.monotonic() - approved_at < LIVE_WITHIN, answered_passages(assistant, again.sender_id)
+        time.sleep(1)
+    assert "exited with code" not in assistant.log.read_text()
