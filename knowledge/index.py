@@ -24,7 +24,7 @@ from knowledge.passages import Passage, Reviewed, content_hash, load_passages, p
 from knowledge.scoring import ANSWER_DOC_WEIGHT, DEFAULT_FUSION, OOS, DocTable, Fusion, score
 from knowledge.text import clip
 
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3  # 3: calibrated on patient messages too (knowledge.index.patient_probes)
 MANIFEST = "manifest.json"
 
 
@@ -70,9 +70,11 @@ def _message_files(folder: Path | None) -> list[Path]:
     return sorted(folder.glob("*.jsonl")) if folder is not None and folder.is_dir() else []
 
 
-CALIBRATION_ROUTES = ("answer", "out_of_scope", "smalltalk")
+CALIBRATION_ROUTES = ("answer", "out_of_scope")
 """Patient messages used as calibration probes: questions the passages answer (right when the top topic is
-one the message asks about), and ones they must not (never right)."""
+one the message asks about), and ones they must not (never right). Small talk is not among them: the NLU
+routes it before retrieval, and as negatives its short messages pushed vague questions ("which is better")
+below the out-of-scope floor instead of offering topics to choose from."""
 
 
 @dataclass(frozen=True)

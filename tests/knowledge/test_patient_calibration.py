@@ -30,6 +30,7 @@ def test_first_messages_in_english_and_hinglish_are_probes_and_others_are_not(tm
         message("क्या दर्द होता है", lang="hi"),  # the Hindi path, not this index
         message("and after that?", after="x1"),  # a follow-up needs its context
         message("best pizza near me", route="out_of_scope", topics=()),
+        message("thanks a lot", route="smalltalk", topics=()),  # routed before retrieval
         message("I take warfarin, can I?", route="medical"),
         "{not json",
         '"a string"',
