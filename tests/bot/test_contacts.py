@@ -6,8 +6,6 @@ tests/e2e/test_console_transcript.py; the console's side in tests/console/test_c
 
 from __future__ import annotations
 
-import subprocess
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
@@ -25,21 +23,7 @@ from bot.channels.contacts import (
     take,
 )
 
-PSQL = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-tA", "-d", "postgres", "-c"]
 GOOD = {"name": "Asha Rao", "phone": "+91 98765 43210", "consent": True}
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'channels.db'}"
-        return
-    name = f"meso_contacts_{uuid.uuid4().hex[:8]}"  # marked `postgres` by tests/conftest.py
-    subprocess.run([*PSQL, f"create database {name}"], capture_output=True, check=True, timeout=30)
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        subprocess.run([*PSQL, f"drop database if exists {name} with (force)"], capture_output=True, timeout=30)
 
 
 @pytest.fixture

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -36,7 +34,6 @@ from bot.channels.feedback import (
 )
 from bot.channels.feedback_prompts import FeedbackPrompts, Said, offer_due, parse_tap
 
-PSQL = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-tA", "-d", "postgres", "-c"]
 ANSWER_META = {
     "kind": "answer",
     "topics": ["downtime", "aftercare"],
@@ -46,19 +43,6 @@ ANSWER_META = {
     "handoff": False,
 }
 DAY = 24 * 3600.0
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'channels.db'}"
-        return
-    name = f"meso_feedback_{uuid.uuid4().hex[:8]}"
-    subprocess.run([*PSQL, f"create database {name}"], capture_output=True, check=True, timeout=30)
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        subprocess.run([*PSQL, f"drop database if exists {name} with (force)"], capture_output=True, timeout=30)
 
 
 @pytest.fixture

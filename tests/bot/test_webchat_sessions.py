@@ -5,9 +5,7 @@ tests/e2e/test_security_widget.py."""
 
 from __future__ import annotations
 
-import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -15,21 +13,6 @@ import sqlalchemy as sa
 
 from bot.channels import webchat_sessions
 from bot.channels.webchat_sessions import TOUCH_SECONDS, WidgetSessions, sessions, token_hash
-
-PSQL = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-tA", "-d", "postgres", "-c"]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'tracker.db'}"
-        return
-    name = f"meso_webchat_{uuid.uuid4().hex[:8]}"
-    subprocess.run([*PSQL, f"create database {name}"], capture_output=True, check=True, timeout=30)
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        subprocess.run([*PSQL, f"drop database if exists {name} with (force)"], capture_output=True, timeout=30)
 
 
 @pytest.fixture
