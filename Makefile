@@ -4,7 +4,7 @@ PY := .venv/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 .DEFAULT_GOAL := help
 
-.PHONY: help setup lock index train run run-cluster ask test test-fast lint safety-report bench clean
+.PHONY: help setup lock index train run run-cluster ask test test-fast lint safety-report bench bench-cluster clean
 
 help:  ## list the targets
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' \
@@ -57,6 +57,11 @@ bench: train  ## retrieval, turn, staff console and understanding (held-out corp
 	@$(PY) scripts/bench_turns.py --report docs/benchmarks.md
 	@$(PY) scripts/bench_console.py --report docs/benchmarks.md
 	@$(PY) scripts/bench_understanding.py --report docs/benchmarks.md
+
+bench-cluster: train  ## Locust load on the cluster with 1, 2 and 4 Rasa processes and a bare Rasa bot: capacity at p95 < 1 s (about an hour), in docs/benchmarks.md
+	@scripts/setup-env.sh load
+	@scripts/setup-env.sh haproxy
+	@$(PY) scripts/bench_cluster.py --report docs/benchmarks.md
 
 clean:  ## remove generated files (var/, caches); the environments stay
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

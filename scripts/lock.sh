@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Re-resolves the two environments' lock files from their inputs (`make lock`):
+# Re-resolves the environments' lock files from their inputs (`make lock`):
 #   requirements/app.txt  -> requirements/app.lock   (Python 3.11, .venv)
 #   requirements/rasa.txt -> requirements/rasa.lock  (Python 3.10, .venv-rasa)
+#   requirements/load.txt -> requirements/load.lock  (Python 3.11, .venv-load: Locust, for `make bench-cluster` only)
 # A lock pins every package, dependencies included, to one version with the sha256 of each of its
 # files on PyPI; scripts/setup-env.sh installs exactly that (pip --require-hashes). Run this after
 # editing an input file, then `make setup`, then commit the input and the lock together.
@@ -10,6 +11,7 @@
 #                                           what an edited input requires)
 #   scripts/lock.sh --upgrade-package NAME  also moves NAME to its newest allowed version
 #   scripts/lock.sh --upgrade               moves everything to the newest allowed versions
+#   scripts/lock.sh load                    only the locks named (app, rasa, load; default: all three)
 # (`make lock`, `make lock UPGRADE=NAME`, `make lock UPGRADE=all`)
 #
 # torch is left out of app.lock: setup-env.sh installs the CPU build ($TORCH_CPU) first, from the
@@ -21,15 +23,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+USAGE="usage: $0 [--upgrade | --upgrade-package NAME ...] [app] [rasa] [load]"
 UPGRADE=()
+LOCKS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --upgrade) UPGRADE+=(--upgrade); shift ;;
-    --upgrade-package) [ $# -ge 2 ] || { echo "usage: $0 [--upgrade | --upgrade-package NAME ...]" >&2; exit 2; }
+    --upgrade-package) [ $# -ge 2 ] || { echo "$USAGE" >&2; exit 2; }
                        UPGRADE+=(--upgrade-package "$2"); shift 2 ;;
-    *) echo "usage: $0 [--upgrade | --upgrade-package NAME ...]" >&2; exit 2 ;;
+    app|rasa|load) LOCKS+=("$1"); shift ;;
+    *) echo "$USAGE" >&2; exit 2 ;;
   esac
 done
+[ ${#LOCKS[@]} -gt 0 ] || LOCKS=(app rasa load)
+wanted() { [[ " ${LOCKS[*]} " == *" $1 "* ]]; }
 
 UV_PIN="uv==0.13.8"
 TORCH_CPU="torch==2.13.0+cpu"   # keep in step with scripts/setup-env.sh
@@ -48,14 +55,16 @@ if [ ! -x "$TOOLS/bin/uv" ] || [ "$("$TOOLS/bin/uv" --version 2>/dev/null | cut 
 fi
 UV="$TOOLS/bin/uv"
 
-# Where pip finds the CPU torch wheel on this machine (PIP_FIND_LINKS, else pip's configuration).
-FIND_LINKS=${PIP_FIND_LINKS:-$(python3 -m pip config get global.find-links 2>/dev/null || true)}
-[ -n "$FIND_LINKS" ] && compgen -G "$FIND_LINKS/torch-${TORCH_CPU#torch==}-*.whl" >/dev/null \
-  || die "the $TORCH_CPU wheel was not found (PIP_FIND_LINKS or pip's global.find-links): it is what app.lock is resolved against"
+if wanted app; then
+  # Where pip finds the CPU torch wheel on this machine (PIP_FIND_LINKS, else pip's configuration).
+  FIND_LINKS=${PIP_FIND_LINKS:-$(python3 -m pip config get global.find-links 2>/dev/null || true)}
+  [ -n "$FIND_LINKS" ] && compgen -G "$FIND_LINKS/torch-${TORCH_CPU#torch==}-*.whl" >/dev/null \
+    || die "the $TORCH_CPU wheel was not found (PIP_FIND_LINKS or pip's global.find-links): it is what app.lock is resolved against"
 
-TORCH_OVERRIDE=$(mktemp)
-trap 'rm -f "$TORCH_OVERRIDE"' EXIT
-echo "$TORCH_CPU" > "$TORCH_OVERRIDE"
+  TORCH_OVERRIDE=$(mktemp)
+  trap 'rm -f "$TORCH_OVERRIDE"' EXIT
+  echo "$TORCH_CPU" > "$TORCH_OVERRIDE"
+fi
 
 compile() {  # input, output, python version, extra arguments...
   local in=$1 out=$2 py=$3
@@ -71,7 +80,10 @@ compile() {  # input, output, python version, extra arguments...
     "# with \`pip install --require-hashes\`." "$body" > "$out"
 }
 
-compile requirements/app.txt requirements/app.lock 3.11 \
-  --find-links "$FIND_LINKS" --override "$TORCH_OVERRIDE" --no-emit-package torch
-compile requirements/rasa.txt requirements/rasa.lock 3.10
+if wanted app; then
+  compile requirements/app.txt requirements/app.lock 3.11 \
+    --find-links "$FIND_LINKS" --override "$TORCH_OVERRIDE" --no-emit-package torch
+fi
+wanted rasa && compile requirements/rasa.txt requirements/rasa.lock 3.10
+wanted load && compile requirements/load.txt requirements/load.lock 3.11
 say "done: review with 'git diff requirements/', then 'make setup' installs the new versions"

@@ -2,11 +2,13 @@
 # Creates (or refreshes) the project's two Python environments:
 #   .venv       Python 3.11: retrieval layer, action server, staff console, tests
 #   .venv-rasa  Python 3.10: the Rasa server (Rasa Open Source 3.6 needs 3.8-3.10)
+# and, only when asked (`load`: `make bench-cluster`, never `make setup` nor CI), a third:
+#   .venv-load  Python 3.11: Locust, the load generator (requirements/load.lock)
 # Each installs its lock file (requirements/*.lock: every package at one version, with the sha256
 # of its files) with `pip install --require-hashes`, so two machines get the same versions; the
 # locks are made from requirements/*.txt by `make lock` (scripts/lock.sh).
 # Re-running is cheap: an environment is reinstalled only when its lock file or this script
-# changed.  Usage: scripts/setup-env.sh [app|rasa|all|browser|haproxy]
+# changed.  Usage: scripts/setup-env.sh [app|rasa|all|load|browser|haproxy]
 # (browser: Debian's Chromium for the browser tests; haproxy: Debian's HAProxy for `make run-cluster`
 # and its test; `make test` runs both)
 set -euo pipefail
@@ -81,6 +83,25 @@ setup_rasa() {
   say "Python 3.10 environment ready ($VENV)"
 }
 
+setup_load() {  # Locust for the cluster's load test (scripts/load/locustfile.py); kept out of .venv and of CI
+  local VENV=.venv-load LOCK=requirements/load.lock stamp PY
+  [ -f "$LOCK" ] || die "$LOCK is missing: run 'make lock'"
+  stamp=$(cat "$LOCK" "$0" | sha256sum | cut -c1-16)
+  if [ -x "$VENV/bin/locust" ] && [ "$(cat "$VENV/.stamp" 2>/dev/null)" = "$stamp" ]; then
+    say "load test environment is up to date ($VENV)"
+    return 0
+  fi
+  PY=$(find_python 3.11) || die "Python 3.11 was not found (tried python3.11 on PATH and pyenv). Install it, e.g. 'pyenv install 3.11', then re-run."
+  say "creating $VENV with $PY (Locust, the load generator)"
+  [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+  "$VENV/bin/python" -m pip "${PIP_INSTALL[@]}" "$APP_PIP" 2>&1 | quiet_pip
+  say "installing $LOCK"
+  "$VENV/bin/pip" "${PIP_INSTALL[@]}" --require-hashes -r "$LOCK" 2>&1 | quiet_pip
+  "$VENV/bin/python" -c "import locust" 2>/dev/null || die "the load test environment is incomplete: see the pip output above"
+  echo "$stamp" > "$VENV/.stamp"
+  say "load test environment ready ($VENV)"
+}
+
 setup_browser() {  # Debian's Chromium for the browser tests (Playwright's own download does not work offline)
   if [ -x /usr/bin/chromium ]; then
     say "Chromium for the browser tests is installed (/usr/bin/chromium)"
@@ -113,7 +134,8 @@ case "${1:-all}" in
   app) setup_app ;;
   rasa) setup_rasa ;;
   all) setup_app; setup_rasa ;;
+  load) setup_load ;;
   browser) setup_browser ;;
   haproxy) setup_haproxy ;;
-  *) die "usage: $0 [app|rasa|all|browser|haproxy]" ;;
+  *) die "usage: $0 [app|rasa|all|load|browser|haproxy]" ;;
 esac
