@@ -36,7 +36,9 @@ def rasa_argv(argv: Sequence[str], environ: Mapping[str, str]) -> list[str]:
                 "in the environment, never from the command line"
             )
     secret = environ.get(SECRET_VARIABLE, "").strip()
-    api = ["--enable-api", "--jwt-secret", secret, "--jwt-method", "HS256"] if secret else []
+    # "--jwt-secret=<secret>" in one argument: a random secret may start with "-", which argparse would
+    # otherwise read as an option ("argument --jwt-secret: expected one argument") and Rasa would not start
+    api = ["--enable-api", f"--jwt-secret={secret}", "--jwt-method", "HS256"] if secret else []
     return ["rasa", "run", *api, *argv[1:]]
 
 

@@ -12,8 +12,9 @@ questions, over features of the message:
 The default is chosen by out-of-fold numbers on the training data (see `FEATURES`); the
 held-out figures for all three are in `docs/safety/safety-case.md` (`make safety-report`).
 The training data is the red-flag corpus's TRAINING split only
-(`corpus/train/`), the catalogues' examples, the NLU examples and the knowledge base's question
-variants (all general questions); the held-out split is never read here.
+(`corpus/train/`), the catalogues' examples, the NLU examples, the knowledge base's question
+variants (all general questions) and the understanding corpus's training split (patients' messages
+on every route); neither held-out split is ever read here.
 
 Long messages are scored window by window (overlapping windows of about 400 characters), and the
 message's score is the highest window's, so a sign buried in 10,000 characters is not diluted.
@@ -65,7 +66,7 @@ MAX_EMBEDDED_WINDOWS = 2
 """At most this many windows of a long message are embedded (tens of milliseconds each): those
 whose character features score highest. The rules read every character whatever this is."""
 """A 10,000-character message has about 50 windows; the cap bounds the work whatever the input."""
-_VERSION = 3
+_VERSION = 6
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,24 @@ def training_examples() -> list[Example]:
     for path in sorted((ROOT / "knowledge" / "passages").glob("*/*.yml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         examples += [Example(str(q), False, False, "knowledge") for q in data.get("questions") or []]
+    examples += _patient_messages()
     return examples
+
+
+def _patient_messages() -> list[Example]:
+    """The understanding corpus's TRAINING split (understanding/corpus/train): patients' messages on
+    every route, written by other writers in other voices than the red-flag corpus. For the
+    emergency model its emergencies are positives and everything else negatives; the personal-medical
+    model does not use it (its labels follow another policy, see `train`). Its held-out split is
+    never read here."""
+    from understanding import corpus
+
+    try:
+        messages = corpus.load("train")
+    except (corpus.CorpusError, OSError):
+        log.warning("understanding corpus unreadable: the learned safety detector trains without it")
+        return []
+    return [Example(m.text, m.route == "emergency", m.route == "medical", f"patients:{m.route}") for m in messages]
 
 
 def windows(text: str) -> list[str]:
@@ -228,7 +246,9 @@ def train(examples: list[Example], features: str = FEATURES) -> LearnedSafety:
             keep = np.ones(len(examples), dtype=bool)
             y = np.array([e.emergency for e in examples])
         else:  # personal medical against general questions (emergencies are handled before it)
-            keep = np.array([not e.emergency for e in examples])
+            # not the understanding corpus: it files impersonal health questions ("is it avoided in
+            # people with lupus?") as general answers, which the personal-medical catalogue hands off
+            keep = np.array([not e.emergency and not e.source.startswith("patients:") for e in examples])
             y = np.array([e.personal for e in examples])[keep]
         xs = x[keep]
         hard = np.array([e.source == "corpus:general" for e in examples])[keep]

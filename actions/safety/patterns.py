@@ -43,6 +43,10 @@ _QUOTES = str.maketrans(
         "\u00bb": '"',
         "\u093c": None,  # Devanagari nukta: "तेज़" and "तेज" are one word to a patient
         "\u0901": "\u0902",  # candrabindu as anusvara: "साँस" and "सांस"
+        "\u0964": ".",  # the danda ends a Hindi sentence as a full stop ends an English one
+        "\u2013": ",",  # en and em dashes set off a clause, as commas do
+        "\u2014": ",",
+        "\u0965": ".",
     }
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -66,6 +70,13 @@ _CONTRACTIONS = tuple(
         (r"\bit's\b", "it is"),
         (r"\b(what|that|there|who|how|where)'s\b", r"\1 is"),
         (r"\b(we|they|you)'re\b", r"\1 are"),
+        (r"\b(he|she)'s\b", r"\1 is"),
+        (
+            r"(?<=[a-z])'s(?=\s+(?:gone|going|got|getting|been|become|becoming|turned|turning|puffed|swollen|swelling|"
+            r"a\b|an\b|really|very|so|all|now|still|just|not|never|always|like|started|starting|feeling|looking|"
+            r"doing|[a-z]+ed\b|[a-z]+ing\b))",
+            " is",
+        ),
         (r"\bwon'?t\b", "will not"),
         (r"\b(do|does|did|is|are|was|were|have|has|had|should|would|must)n'?t\b", r"\1 not"),
         (r"\bu\b", "you"),
@@ -82,12 +93,22 @@ def normalise(text: object) -> str:
     text = text.translate(_QUOTES).lower()
     text = _FORMAT.sub("", _CONTROL.sub(" ", text))
     text = _NEWLINES.sub("\n", text)
+    text = _one_line(text)
     text = _SPACES.sub(" ", text)
     text = _JOINERS.sub(" ", text)
     text = _ELONGATED.sub(r"\1", text)
     for pattern, replacement in _CONTRACTIONS:
         text = pattern.sub(replacement, text)
     return text.strip()[:_RAW_CLIP]
+
+
+def _one_line(text: str) -> str:
+    """A message typed a word or two per line ("saans / nahi / aa / rahi") is one sentence: its
+    newlines are spaces. Ordinary line breaks (sentences, lists) are kept."""
+    lines = text.count("\n") + 1
+    if lines >= 3 and len(text.split()) <= 2 * lines:
+        return text.replace("\n", " ")
+    return text
 
 
 def gap(most: int) -> str:

@@ -13,7 +13,14 @@ module compiles them once and applies the detection principles stated there:
   * a rule's own guard says so (a history or fear of fainting at needles, a bruise changing colour,
     wishing for lighter skin, asking whether the skin will darken in the sun);
   * for pain, it is described as past and settled ("it hurt a lot yesterday but it's gone now"),
-    and nothing in the message says anything is getting worse.
+    and nothing in the message says anything is getting worse;
+  * it sits in an "if" clause about the future or a question about what might happen later ("if my
+    vision ever goes strange, where should I go?", "could my lips swell up afterwards?"), with
+    nothing in its sentence saying it is happening now;
+  * it happened months or years ago and the message says it was resolved, or the writer calls it a
+    long-standing thing unrelated to the treatment;
+  * it is one item of a list of denials ("denies SOB, chest pain", "no dizziness or breathing
+    trouble", a word per line).
   Every other match is a warning sign: when in doubt it stays an emergency.
 - The detector raises on a bug (it never swallows an exception): the safety gate
   (`actions/safety/gate.py`) turns an exception into a handoff with a staff alert.
@@ -82,7 +89,8 @@ _PAIRED_WITHIN = 160
 # --- clause structure ------------------------------------------------------------------------------
 
 _CLAUSE_BREAK = re.compile(
-    r"[!?;:\n]|,(?!\s*(?:like|such\s+as|e\.?g|including|or|etc)\b)|\.(?!\d)|\s-\s|\s+(?:but|though|although|however|lekin|par|magar)\b|।"
+    r"[!?;:\n]|,(?!\s*(?:like|such\s+as|e\.?g|including|or|etc)\b)|\.(?!\d)|\s-\s|\s+(?:but|though|although|however|lekin|par|magar)\b|।|"
+    r"\s(?:लेकिन|पर|मगर|किंतु|परंतु)\s"
 )
 
 
@@ -101,7 +109,7 @@ def _clause(text: str, start: int, end: int) -> tuple[int, int]:
 _NEGATOR_BEFORE = re.compile(
     r"(?:\b(?:no|not|never|without|zero|nor|neither|none|free\s+of|nothing\s+like|denies|deny|denied)\b|"
     r"\b(?:do|does|did|have|has|had|is|are|was|were|am|could|would|should|will)\s+not\b|\bnahi\b|\bnahin\b|\bnhi\b|"
-    r"\bkoi\s+nahi\b|\bna\b|नहीं|ना\s|न\s|न\b)"
+    r"\bkoi\s+nahi\b|\bna\b|(?<![\u0900-\u097f])(?:नहीं|ना\s|न\s|न(?![\u0900-\u097f])))"
     r"(?:\s+(?:any|real|more|further|longer|sign|signs|of|sort|kind|the|a|an|such|at|all|feel|feeling|felt|have|"
     r"hint|trace|bit|single|touch|whatsoever|slightest|least|evidence|symptoms?|"
     r"having|had|get|getting|got|been|experienced?|experiencing|noticed?|see|seeing|seen|notice|really|obvious|"
@@ -117,11 +125,63 @@ _NEGATOR_AFTER = re.compile(
     r"वगैरह|[\w\u0900-\u097f]+-[\w\u0900-\u097f]+)\s*){0,2}"
     r"(?:(?:nahi|nahin|nhi|nai|nahi\s+hai|at\s+all\s+no)\b|नहीं|नही|नहि|ना\b)|"
     r"[^\s,.!?।]*\s*(?:[:\-–]|\?)\s*(?:none|no|nil|nope|zero|negative|not\s+at\s+all)\b|"
-    r"[^\s,.!?।]*\s+(?:free|gone\s+completely|nowhere)\b"
+    r"[^\s,.!?।]*\s+(?:free|gone\s+completely|nowhere)\b|"
+    r"[^\s,.!?।]*\s*(?:या|ya|or)\s+\S+\s*(?:भी\s*)?(?:नहीं|nahi|nhi)"
 )
 """Hindi and Hinglish put the negation after the phrase: "saans lene mein koi dikkat nahi"."""
 _SIGN_IS_NEGATION = re.compile(r"\A(?:not|cannot|no\s+air|stopped|stops|stop)\b|\A(?:सांस|साँस)\s*(?:नहीं|नही)")
 """Signs whose wording is itself a negation ("not breathing", "cannot see", "सांस नहीं आ रही")."""
+
+
+_NEGATION_INSIDE = re.compile(
+    r"[,;:.\n]\s*(?:and\s+|or\s+)?(?:no|not|never|without|nahi|nhi|नहीं)\b(?:\s+\S+){0,2}\s*\Z"
+)
+"""A span that runs over a clause break into a negation is a list of denials ("no blurry vision, no
+double vision" matched as "vision, no double")."""
+_NEGATOR_LINE_BEFORE = re.compile(r"(?:\A|[\n,;:.!?])\s*(?:no|not|never|zero|without|nahi|nhi|नहीं)\s*[\n,;:]\s*\Z")
+"""One word per line: "no" on the line before the sign ("fine / no / fever / no / swelling")."""
+_COORDINATED_DENIAL = re.compile(
+    r"\b(?:no|without|never|nor|zero)\s+(?!(?:idea|clue|way|one|doubt|matter|sure)\b)(?:[\w']+\s+){1,3}(?:or|nor)\s+"
+    r"(?:any\s+|the\s+)?\Z"
+)
+"""A denial that runs on through "or": "no dizziness or breathing trouble", "without pain or swelling"."""
+
+
+_LIST_DENIER = re.compile(
+    r"\A\s*(?:pt\s+|patient\s+|she\s+|he\s+)?(?:denies|denied|negative\s+for|no\s+(?:signs?|symptoms?|history|complaints?)\s+of|nil|free\s+of)\b"
+)
+_LIST_OPENER = re.compile(r"\A\s*(?:no|without|never)\b")
+_LIST_OR = re.compile(r"\A[^.!?\n]{0,60}?,?\s*(?:or|nor)\s+\w+")
+
+
+def _denied_in_list(text: str, start: int, end: int, clause: tuple[int, int]) -> bool:
+    """An item of a comma list whose first item is a denial: "denies SOB, chest pain, visual
+    disturbance", "no fever, swelling or redness". The item itself must be short (a noun phrase)."""
+    if len(text[clause[0] : clause[1]].split()) > 3:
+        return False
+    lo = clause[0]
+    for _ in range(8):
+        comma = text.rfind(",", max(0, lo - 40), lo)
+        if comma < 0 or text[comma + 1 : lo].strip():
+            return False  # not directly after a comma ("denies pain, but vision blurry")
+        segment = text[
+            text.rfind(",", 0, comma) + 1
+            if text.rfind(",", max(0, comma - 40), comma) >= 0
+            else max(0, comma - 40) : comma
+        ]
+        segment = re.split(r"[.!?\n:;]", segment)[-1]
+        if len(segment.split()) > 4:
+            return False
+        if _LIST_DENIER.search(segment):
+            return True
+        if _LIST_OPENER.search(segment):
+            return _LIST_OR.match(text, end) is not None
+        lo = comma
+    return False
+
+
+_ANY_BEFORE = re.compile(r"(?:\bkoi|कोई)\s*$")
+_NEGATION_LATER = re.compile(r"\b(?:nahi|nahin|nhi)\b|नहीं|नही")
 
 
 def _denied(text: str, start: int, end: int, clause: tuple[int, int]) -> bool:
@@ -130,9 +190,17 @@ def _denied(text: str, start: int, end: int, clause: tuple[int, int]) -> bool:
         return True
     if _SIGN_IS_NEGATION.match(span):
         return False
-    before_text = text[clause[0] : start]
-    if _NEGATOR_BEFORE.search(before_text[-80:]):
+    if _NEGATION_INSIDE.search(span):
         return True
+    before_text = text[clause[0] : start]
+    if _NEGATOR_BEFORE.search(before_text[-80:]) or _COORDINATED_DENIAL.search(before_text[-80:]):
+        return True
+    if not before_text.strip() and _NEGATOR_LINE_BEFORE.search(text[max(0, clause[0] - 16) : clause[0]]):
+        return True
+    if _denied_in_list(text, start, end, clause):
+        return True
+    if _ANY_BEFORE.search(before_text[-12:]) and _NEGATION_LATER.search(text, end, clause[1]):
+        return True  # "koi ... nahi", "कोई मवाद या गर्माहट नहीं है"
     return _NEGATOR_AFTER.match(text, end, min(len(text), end + 20)) is not None
 
 
@@ -155,12 +223,14 @@ _GENERAL_OPENER = re.compile(
 _GENERAL_CUE = re.compile(
     r"\b(?:cause|causes|caused|causing|lead\s+to|leads\s+to|result\s+in|trigger\w*|risks?\s+of|signs?\s+of|"
     r"symptoms?\s+of|such\s+as|chance\s+of|chances\s+of|possible|possibility|side\s+effects?|"
-    r"ever|known|reported|common|rare|likely|usually|normally|in\s+general|generally|hypothetically|"
+    r"ever(?!\s+since)|known|reported|common|rare|likely|usually|normally|in\s+general|generally|hypothetically|"
     r"can\s+make|can\s+cause|make\s+(?:you|people|someone|the\s+skin)|read\s+that|heard\s+that|is\s+it\s+true|"
     r"myths?|rumou?rs?|stories|online|on\s+the\s+internet|google\w*|deal\s+with|in\s+case|"
     r"if\s+(?:it|they|this|that|someone|anyone|somebody|a\s+patient|a\s+person)\s+(?:happens?|does|gets?|has)|"
     r"if\s+(?:someone|anyone|somebody|a\s+patient|a\s+person)|kisi\s+ko|agar|whether|wondering|"
-    r"asks?|asked|asking|(?:want|wants|wanted|would\s+like)\s+to\s+know|curious)\b|अगर|किसी\s*को|"
+    r"asks?|asked|asking|(?:want|wants|wanted|would\s+like)\s+to\s+know|curious|heard\s+(?:about|of)|read\s+(?:about|of)|"
+    r"horror|friend\s+of\s+a\s+friend)\b|अगर|किसी\s*को|"
+    r"\b(?:hota|hoti|hote)\s+(?:hai|he|h|hain)\b|\b(?:nahi|nhi)\s+(?:hota|hoti|hote)\b|(?:होता|होती|होते)\s*(?:है|हैं)|"
     r"\b(?:sakt[aie]|sakte)\s+(?:hai|he|h|hain)\b|\b(?:hota|hoti|hote)\s+(?:hai|he|h)\s+kya\b|\bho\s+sakt|"
     r"सकत[ाीे]|(?:होता|होती|होते)\s*है\s*क्या"
 )
@@ -171,9 +241,11 @@ _PRESENT_STATE = re.compile(
     r"(?:is|are|has|have|feels?|feeling|looks?|looking|went|gone|got|keeps?|started|became|turned|seems?|hai|ho)\b|"
     r"\b(?:i|she|he|they|we|mum|mom|mother|husband|wife|son|daughter|sister|brother|friend|patient|client)\s+"
     r"(?:am|is|are|was|were|feel|feels|felt|feeling|have|has|had|cannot|started|got|just|suddenly|"
-    r"fainted|collapsed|passed)\b|"
+    r"fainted|collapsed|passed)\b(?!\s+(?:writing|asking|wondering|enquiring|inquiring|curious|planning|thinking|"
+    r"considering|interested|looking\s+(?:into|for|at)|going\s+to|reading|hoping|trying|keen|new\s+to|about\s+to\s+book))|"
     r"\bdid\s+(?:my|his|her|their|our)\b|"
-    r"मुझे|मेरी|मेरा|मेरे|हो\s*रह|हो\s*गय"
+    r"मुझे|मेरी|मेरा|मेरे|हो\s*रह|हो\s*गय|"
+    r"\b(?:rah[aie]|rh[aie])\s+(?:hai|hain|hoon|hu|he|h|thi|tha)\b|\b(?:nahi|nhi)\s+(?:rah[aie]|rh[aie])\b|\bho\s+(?:gaya|gayi|gai|gaye)\b"
 )
 _NOW = re.compile(
     r"\b(?:right\s+now|currently|at\s+the\s+moment|since\s+(?:the|my|yesterday|this|last|\d)|after\s+(?:my|her|his)|"
@@ -183,7 +255,7 @@ _NOW = re.compile(
 """Someone has it now ("my vision is blurry", "she has fainted", "since the session")."""
 _CALL_FOR_HELP = re.compile(
     r"\b(?:help|urgent\w*|emergency|ambulance|hospital|a\s*&\s*e|er\b|casualty|sos|asap|please\s+(?:reply|respond)|"
-    r"what\s+(?:should|do|can)\s+(?:i|we)\s+do|bachao|madad|turant|jaldi)\b|मदद|बचाओ|जल्दी"
+    r"what\s+(?:should|do|can)\s+(?:i|we)\s+do|what\s+to\s+do|kya\s+kar(?:u|un|oon|e|en)|bachao|madad|turant|jaldi)\b|मदद|बचाओ|जल्दी|क्या\s*करूं"
 )
 _REPORTED_EVENT = re.compile(
     r"\b(?:turned|went|became|has\s+become|have\s+become|started|happened|fainted|collapsed|passed\s+out|"
@@ -279,7 +351,7 @@ _NO_BREATHING_PROBLEM = re.compile(r"\b(?:no|not|without|never|zero)\s+$")
 _EXPECTED_BEFORE = re.compile(
     r"\b(?:thought|expected|expecting|worried|afraid|scared|feared|fear|imagined|anxious|nervous|concerned|"
     r"terrified|paranoid|frightened|panicking)\s+(?:that\s+)?"
-    r"(?:i|she|he|we|they|it)?\s*(?:would|might|will|could|was\s+going\s+to|were\s+going\s+to)\s+(?:\w+\s+)?$"
+    r"(?:i|she|he|we|they|it)?\s*(?:would|might|will|could|was\s+going\s+to|were\s+going\s+to)\s+(?:\w+\s+){0,4}$"
 )
 """An expectation, not an event: "I thought I'd feel faint but I didn't"."""
 _FIGURATIVE = re.compile(
@@ -287,19 +359,132 @@ _FIGURATIVE = re.compile(
     r"(?:dekh|sun|padh)\s*(?:ke|kar|kr)|(?:price|bill|cost|results?|quote|offer|before\s+and\s+after)\b)"
     r"(?:\s+[\w']+){0,3}\s+$|देख\s*(?:के|कर)\s*(?:\S+\s+){0,2}$|सुन\s*(?:के|कर)\s*(?:\S+\s+){0,2}$"
 )
+_WAITING_BEFORE = re.compile(
+    r"(?:\bintez?aa?r|\bintjar|\bwait\w*|इंतजार|इंतज़ार)\s*(?:mein|me|में|ki|की)?\s*(?:\S+\s+){0,2}$"
+)
+"""Waiting as a figure of speech: "intezaar mein dam ghut raha hai" (the wait is suffocating)."""
 """A figure of speech about a price or a result ("price sun ke chakkar aa gaye", "I nearly fainted when
 I saw the results"): checked only when nothing in the message says anything is wrong now."""
 _AFTER_FIGURATIVE = re.compile(
     r"(?:\s+[\w']+){0,3}?\s+(?:when\s+(?:i|he|she|they|we|you)\s+(?:saw|see|sees|heard|hear|looked\s+at|got)|"
-    r"at\s+the\s+(?:price|bill|cost|results?|quote)|(?:dekh|sun)\s*(?:ke|kar))"
+    r"when\s+(?:[\w']+\s+){0,3}(?:said|says|told|tells|showed|shows|asked|mentioned|quoted|called\s+me)\b|"
+    r"(?:reading|hearing|watching|seeing)\s+(?:the|your|my|that|this|a|his|her)\b|"
+    r"at\s+the\s+(?:price|bill|cost|results?|quote)|(?:dekh|sun)\s*(?:ke|kar))|"
+    r"\s+on\s+(?:his|her|my|their|the|a)\s+(?:tea|coffee|chai|water|food|drink|dinner|lunch|breakfast|wine|sandwich)\b|"
+    r"\s+(?:waiting|queuing|queueing|in\s+(?:the\s+)?(?:queue|traffic)|stuck\s+in\s+traffic)\b"
 )
+
+
+_IMPERSONAL_BEFORE = re.compile(r"\b(?:you|one|nobody|no\s+one|people|anyone)\s+(?:\w+\s+)?$")
+""""you honestly cannot see anything (the marks)" is about how the skin looks, not about sight."""
+
+_CONDITIONAL_BEFORE = re.compile(
+    r"\b(?:if|in\s+case|incase|suppose|supposing|what\s+if|agar|maan\s+lo|man\s+lo|maano)\b|अगर|यदि|मान\s*लो"
+)
+_PRESENT_DEIXIS = re.compile(
+    r"\b(?:this|these|now|right\s+now|currently|already|still|since|today|tonight|this\s+morning|started|"
+    r"(?:is|am|are)\s+\w+ing|has\s+been|have\s+been|abhi|ho\s+raha|ho\s+rahi|ho\s+gaya|ho\s+gayi)\b|अभी|हो\s*रह|हो\s*गय"
+)
+_ASKS_WHAT_TO_DO = re.compile(
+    r"\?|\b(?:what|where|who|whom|how|when|should|shall|will|would|can|could|do\s+i|kya|kaun|kahan|kaise)\b|क्या|कहां|कौन"
+)
+
+
+def _conditional(text: str, start: int, end: int) -> bool:
+    """The sign sits in an "if" clause about the future, with nothing saying it is happening now:
+    "if my vision ever goes strange after the facial, where should I go?"."""
+    lo, hi = Sentences(text).around(start, end)
+    openers = list(_CONDITIONAL_BEFORE.finditer(text, lo, start))
+    opener = openers[-1] if openers else None
+    if opener is None or _PRESENT_DEIXIS.search(text, lo, hi):
+        return False
+    return (
+        _ASKS_WHAT_TO_DO.search(text, end, hi) is not None
+        or _ASKS_WHAT_TO_DO.search(text, lo, opener.start()) is not None
+    )
+
+
+_REMOTE_PAST = re.compile(
+    r"\b(?:\d+|a\s+few|few|many|several|two|three|four|five|six|ten|some)\s+(?:years?|yrs?|months?)\s+(?:ago|back|before)\b|"
+    r"\b(?:years?|months)\s+(?:ago|back)\b|\blast\s+(?:year|month)\b|\bin\s+(?:19|20)\d\d\b|"
+    r"\bback\s+in\s+(?:college|school|uni|university|the\s+day|\d{4})\b|\bas\s+a\s+(?:child|kid|teen\w*|student)\b|"
+    r"\bwhen\s+i\s+was\s+(?:young|little|a\s+(?:kid|child|teen\w*|student)|\d+)\b|\blong\s+(?:time\s+)?ago\b|"
+    r"\b(?:saal|sal|mahine|mahina)\s+(?:pehle|pahle|phle)\b|\bbachpan\b|साल\s*पहले|महीने\s*पहले|बचपन|"
+    r"\blast\s+(?:january|february|march|april|may|june|july|august|september|october|november|december|summer|winter)\b|"
+    r"\b(?:pichhle|pichle|pichhli)\s+(?:saal|sal|baar|mahine|year|month)\b|पिछले\s*(?:साल|महीने|बार|जनवरी|फरवरी|मार्च|अप्रैल|मई|जून|जुलाई|अगस्त|सितंबर|अक्टूबर|नवंबर|दिसंबर)|पिछली\s*बार"
+)
+_RESOLVED = re.compile(
+    r"\b(?:healed|sorted|resolved|cleared|recovered|turned\s+out|all\s+(?:checked|clear)|checked\s+and\s+clear|"
+    r"checked\s+(?:everything|it\s+out|me\s+over|me\s+out)|was\s+(?:a\s+|just\s+)?(?:panic\s+attack|acidity|gas|anxiety|nothing)|"
+    r"no\s+(?:issues?|problems?|trouble)(?:\s+since)?|never\s+(?:again|since)|fine\s+(?:ever\s+)?since|since\s+then|"
+    r"went\s+away|gone\s+now|fine\s+now|ok\s+now|okay\s+now|theek\s+ho\s+gay\w*|aaram\s+se|phir\s+kabhi\s+nahi|"
+    r"(?:sab|ab)\s+(?:theek|thik|badhiya))\b|ठीक\s*हो\s*गय|फिर\s*कभी\s*नहीं|आराम\s*से"
+)
+_NOW_OR_TREATMENT = re.compile(
+    r"\b(?:now|right\s+now|currently|today|tonight|this\s+morning|since\s+(?:the|my|her|his)\s+(?:session|injections?|treatment|meso\w*)|"
+    r"after\s+(?:the|my|her|his)\s+(?:session|injections?|treatment|meso\w*)|again|abhi)\b|अभी"
+)
+
+
+_MODAL_FUTURE_OPENER = re.compile(
+    r"\A[\W_]*(?:" + _FILLERS + r"\b[\W_]*){0,3}(?:could|will|would|might|may|can|is\s+it\s+possible\s+that)\s+"
+    r"(?:my|i|she|he|it|they|her|his|their|we)\b"
+)
+_FUTURE_CUE = re.compile(
+    r"\b(?:afterwards?|after\s+(?:the|it|a|my|her|his|each|every)|later|ever|during|be\s+able|at\s+all|a\s+lot|tomorrow|"
+    r"next\s+(?:day|week|session)|the\s+day\s+after)\b"
+)
+_UNRELATED = re.compile(
+    r"\b(?:unrelated|nothing\s+to\s+do\s+with|not\s+related\s+to|has\s+nothing\s+to\s+do|for\s+years|since\s+childhood|"
+    r"since\s+i\s+was\s+(?:a\s+)?(?:kid|child|young))\b"
+)
+
+
+def _future_question(text: str, start: int, end: int) -> bool:
+    """A question about what might happen later ("could my lips swell up afterwards?", "will she be
+    able to breathe ok lying flat during it?"), with nothing saying it is happening now."""
+    lo, hi = Sentences(text).around(start, end)
+    sentence = text[lo:hi]
+    clause = _clause(text, start, end)
+    return (
+        sentence.rstrip().endswith("?")
+        and (
+            _MODAL_FUTURE_OPENER.search(sentence) is not None
+            or _MODAL_FUTURE_OPENER.search(text[clause[0] : clause[1]]) is not None
+        )
+        and _FUTURE_CUE.search(sentence) is not None
+        and _PRESENT_DEIXIS.search(sentence) is None
+    )
+
+
+def _unrelated(text: str, start: int, end: int) -> bool:
+    """The writer says it is a known, long-standing thing unrelated to the treatment ("gets migraines
+    with blurred vision sometimes, unrelated")."""
+    lo, hi = Sentences(text).around(start, end)
+    return _UNRELATED.search(text, lo, hi) is not None and _WORSENING.search(text) is None
+
+
+def _remote_past(text: str, start: int, end: int) -> bool:
+    """Something that happened years or months ago and was resolved ("I fainted once at a blood test
+    back in college, no trouble since"), with nothing in its sentence about now or the treatment."""
+    lo, hi = Sentences(text).around(start, end)
+    if not _REMOTE_PAST.search(text, lo, hi) or _NOW_OR_TREATMENT.search(text, lo, hi):
+        return False
+    return _RESOLVED.search(text) is not None and _WORSENING.search(text) is None
 
 
 def _before(text: str, start: int, pattern: re.Pattern[str], window: int) -> bool:
     return pattern.search(text, max(0, start - window), start) is not None
 
 
+_PATTERN_NOT_COLOUR = re.compile(
+    r"(?:crazy\s*paving|cobweb|spider\s*web|fishnet|mottl|livedo|necros|blanch|lacy|net\s*like|marble)"
+)
+
+
 def _reject_colour(text: str, start: int, end: int) -> bool:
+    if _PATTERN_NOT_COLOUR.match(text, start):
+        return False  # a pattern on the skin is never a bruise or a wish
     if _before(text, start, _BRUISE_BEFORE, 60) or _before(text, start, _WISH_BEFORE, 60):
         return True
     if "black and blue" in text[start : end + 5]:
@@ -308,6 +493,10 @@ def _reject_colour(text: str, start: int, end: int) -> bool:
         return False  # "it turned white" reports a change
     lo, hi = Sentences(text).around(start, end)
     return _FUTURE_OPENER.search(text[lo:hi]) is not None  # "will my skin turn dark in the sun?"
+
+
+def _reject_impersonal_sight(text: str, start: int, end: int) -> bool:
+    return text.startswith("cannot see", start) and _before(text, start, _IMPERSONAL_BEFORE, 30)
 
 
 def _reject_fainting(text: str, start: int, end: int) -> bool:
@@ -319,6 +508,7 @@ _GUARDS: dict[str, Callable[[str, int, int], bool]] = {
     "wish_for_lighter_skin": lambda text, start, end: False,  # part of _reject_colour, named for reviewers
     "future_colour_question": lambda text, start, end: False,  # part of _reject_colour, named for reviewers
     "fear_or_history_of_fainting": _reject_fainting,
+    "impersonal_cannot_see": _reject_impersonal_sight,
 }
 for _rule in _CAT.rules.values():
     for _name in _rule.extra.get("rejects") or []:
@@ -433,14 +623,37 @@ def _kept(rule_id: str, text: str, span: _Span, calls_for_help: bool) -> bool:
         return False
     if _before(text, start, _EXPECTED_BEFORE, 60):
         return False
+    if _before(text, start, _WAITING_BEFORE, 40):
+        return False
     if not calls_for_help and (_before(text, start, _FIGURATIVE, 60) or _AFTER_FIGURATIVE.match(text, end)):
         return False
     clause = _clause(text, start, end)
     if _denied(text, start, end, clause):
         return False
+    if (
+        _conditional(text, start, end)
+        or _remote_past(text, start, end)
+        or _future_question(text, start, end)
+        or _unrelated(text, start, end)
+    ):
+        return False
+    if _list_item(text, clause):
+        clause = Sentences(text).around(start, end)  # one item of a list ("gangrene, blindness, ...")
     if _general_question(text, clause, end, calls_for_help):
         return False
     return not _settled(rule_id, text, start, end)
+
+
+def _list_item(text: str, clause: tuple[int, int]) -> bool:
+    """The clause is one short item of a comma list of short items ("horror stories, gangrene,
+    blindness, disfigurement"): a general question is then judged on the whole sentence."""
+    if len(text[clause[0] : clause[1]].split()) > 2:
+        return False
+    before = text[max(0, clause[0] - 40) : clause[0]].rstrip()
+    after = text[clause[1] : clause[1] + 40].lstrip()
+    neighbour_before = before.endswith(",") and len(re.split(r"[,.!?;:\n]", before[:-1])[-1].split()) <= 2
+    neighbour_after = after.startswith(",") and len(re.split(r"[,.!?;:\n]", after[1:])[0].split()) <= 2
+    return neighbour_before or neighbour_after
 
 
 def _calls_for_help(text: str, span: _Span) -> bool:

@@ -1,0 +1,86 @@
+"""The warning-sign detector reads context the way a clinician would, in both directions: a sign in
+a conditional question, a long-resolved past event, a list of denials or a figure of speech is let
+go; the same sign described as happening now, one word per line, after a dash or corrected by the
+patient stays an emergency. Each pair below is a class of message, not a wording to match."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.safety.patterns import normalise
+from actions.safety.warning_signs import detect_warning_signs
+
+LET_GO = [
+    # an "if" about the future, asking what to do
+    "If my vision ever goes strange after the facial, where should I go?",
+    "IF I GET A RASH ALL OVER MY BODY LATER, WHAT SHOULD I DO?",
+    "In case I feel faint during the session, will someone be with me?",
+    "maan lo ghar jaake chakkar aaye toh? aapka number kya hai",
+    # a question about what might happen later
+    "Could my lips swell up afterwards?",
+    "my mum is 70 - will she be able to breathe ok lying flat during it?",
+    # resolved long ago
+    "Back in college I fainted once at a blood test, 15 years ago, no trouble since. Can I book?",
+    "I had chest pain in 2020 that turned out to be acidity, all checked and clear. Next slot?",
+    "पिछले दिसंबर में सेशन के बाद एक दिन हल्का बुखार आया था, फिर कभी नहीं। अगला पैकेज चाहिए",
+    # a list of denials
+    "No blurry vision, no double vision, eyes are fine. Is there parking?",
+    "Pt denies SOB, chest pain, visual disturbance. Query re next appointment.",
+    "she's perfectly fine, no dizziness or breathing trouble, when is the receipt coming?",
+    "Fine\nno\nfever\nno\nswelling\nnext appointment?",
+    "नहीं जी, कोई मवाद या गर्माहट नहीं है, निशान सूख गए",
+    "पति को कोई तकलीफ नहीं हुई, सीने या सांस में कुछ नहीं",
+    # figures of speech and stories
+    "My husband choked on his tea when I told him the price",
+    "I got a lump in my throat reading the thank-you card your team left",
+    "Reddit is full of meso horror stories, gangrene, blindness, disfigurement. How much is real?",
+    "intezaar mein dam ghut raha hai, jaldi slot do",
+    # habitual, unrelated, general
+    "bahut dard hota hai ya bas halki chubhan?",
+    "My husband gets migraines with blurred vision sometimes, unrelated to meso, can he book?",
+    "day 3 and you honestly can't see anything unless you look really close",
+    "I'm a bit confused about which package to pick",
+    "lipo me fat hamesha ke liye jata hai, meso me bhi?",
+]
+
+STAYS_AN_EMERGENCY = [
+    ("my vision went blurry an hour after the facial, where should I go?", "vision"),
+    ("if this is serious what should I do, my throat is closing", "throat_swelling"),
+    ("Could I be having an allergic reaction? my lips are swelling", "throat_swelling"),
+    ("I had meso 3 months ago and now the area is red, hot, swollen and oozing", "infection"),
+    ("no pain, lips swelling, cant breathe", "breathing"),
+    ("denies pain, but vision blurry", "vision"),
+    ("no breathing problems, chest pain since the session", "chest_pain"),
+    ("saans\nnahi\naa\nrahi\nhelp", "breathing"),
+    ("सांस\nफूल\nरही\nहै\nमदद\nकरो", "breathing"),
+    ("I feel dreadful – like death warmed up – since my booster this morning", "very_unwell"),
+    ("thoda dard hai... nahi actually bahut zyada ho gaya hai ab", "severe_pain"),
+    ("what to do, cant breathe", "breathing"),
+    ("शायद एसिडिटी है लेकिन सीने में दबाव सा है", "chest_pain"),
+    ("mummy ji confused hain session ke baad, kisi ko pehchan nahi rahi", "fainting"),
+    ("my grandad has been really drowsy and muddled since he got back", "fainting"),
+    ("the ache is a 9/10 now and still building", "severe_pain"),
+]
+
+
+@pytest.mark.parametrize("text", LET_GO, ids=lambda t: t[:40])
+def test_a_sign_in_this_context_is_not_an_emergency(text: str) -> None:
+    assert detect_warning_signs(text) == (), text
+
+
+@pytest.mark.parametrize(("text", "sign"), STAYS_AN_EMERGENCY, ids=lambda v: str(v)[:40])
+def test_the_same_sign_described_now_stays_an_emergency(text: str, sign: str) -> None:
+    assert sign in [s.id for s in detect_warning_signs(text)], text
+
+
+def test_a_message_typed_a_word_per_line_is_read_as_one_sentence() -> None:
+    assert normalise("saans\nnahi\naa\nrahi") == "saans nahi aa rahi"
+    assert (
+        normalise("my lips are swelling.\nI can't breathe.\nhelp") == "my lips are swelling.\ni cannot breathe.\nhelp"
+    )
+
+
+def test_a_danda_and_a_dash_end_a_clause_and_s_is_spelt_out() -> None:
+    assert normalise("दर्द नहीं। सब ठीक") == "दर्द नहीं. सब ठीक"
+    assert normalise("I feel dreadful – since my booster") == "i feel dreadful , since my booster"
+    assert normalise("my throat's gone tight") == "my throat is gone tight"
