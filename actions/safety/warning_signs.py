@@ -20,7 +20,9 @@ module compiles them once and applies the detection principles stated there:
   * it happened months or years ago and the message says it was resolved, or the writer calls it a
     long-standing thing unrelated to the treatment;
   * it is one item of a list of denials ("denies SOB, chest pain", "no dizziness or breathing
-    trouble", a word per line).
+    trouble", a word per line, Hindi "न ... न");
+  * it is someone else's story passed on, or a Hindi or Hinglish conditional in the verb ("chakkar aa
+    gaya toh?", "सूज जाए, तो"), with nothing in its sentence saying it is happening now.
   Every other match is a warning sign: when in doubt it stays an emergency.
 - The detector raises on a bug (it never swallows an exception): the safety gate
   (`actions/safety/gate.py`) turns an exception into a handoff with a staff alert.
@@ -126,7 +128,7 @@ _NEGATOR_AFTER = re.compile(
     r"(?:(?:nahi|nahin|nhi|nai|nahi\s+hai|at\s+all\s+no)\b|नहीं|नही|नहि|ना\b)|"
     r"[^\s,.!?।]*\s*(?:[:\-–]|\?)\s*(?:none|no|nil|nope|zero|negative|not\s+at\s+all)\b|"
     r"[^\s,.!?।]*\s+(?:free|gone\s+completely|nowhere)\b|"
-    r"[^\s,.!?।]*\s*(?:या|ya|or)\s+\S+\s*(?:भी\s*)?(?:नहीं|nahi|nhi)"
+    r"[^\s,.!?।]*\s*(?:या|ya|or)\s+(?:\S+\s+){0,4}?(?:toh\s+|to\s+|तो\s+)?(?:भी\s*)?(?:नहीं|nahi|nhi)"
 )
 """Hindi and Hinglish put the negation after the phrase: "saans lene mein koi dikkat nahi"."""
 _SIGN_IS_NEGATION = re.compile(r"\A(?:not|cannot|no\s+air|stopped|stops|stop)\b|\A(?:सांस|साँस)\s*(?:नहीं|नही)")
@@ -141,8 +143,9 @@ double vision" matched as "vision, no double")."""
 _NEGATOR_LINE_BEFORE = re.compile(r"(?:\A|[\n,;:.!?])\s*(?:no|not|never|zero|without|nahi|nhi|नहीं)\s*[\n,;:]\s*\Z")
 """One word per line: "no" on the line before the sign ("fine / no / fever / no / swelling")."""
 _COORDINATED_DENIAL = re.compile(
-    r"\b(?:no|without|never|nor|zero)\s+(?!(?:idea|clue|way|one|doubt|matter|sure)\b)(?:[\w']+\s+){1,3}(?:or|nor)\s+"
-    r"(?:any\s+|the\s+)?\Z"
+    r"(?:\b(?:no|without|never|nor|zero)\s+(?!(?:idea|clue|way|one|doubt|matter|sure)\b)|"
+    r"\b(?:have|has|had|did|do|does)\s+not\s+(?:had|have|got|get|seen|noticed|experienced|felt)\s+(?:any\s+)?)"
+    r"(?:[\w']+\s+){1,3}(?:or|nor)\s+(?:any\s+|the\s+)?\Z"
 )
 """A denial that runs on through "or": "no dizziness or breathing trouble", "without pain or swelling"."""
 
@@ -181,6 +184,7 @@ def _denied_in_list(text: str, start: int, end: int, clause: tuple[int, int]) ->
 
 
 _ANY_BEFORE = re.compile(r"(?:\bkoi|कोई)\s*$")
+_NA_OPENER = re.compile(r"\s*(?:न|ना)\s")
 _NEGATION_LATER = re.compile(r"\b(?:nahi|nahin|nhi)\b|नहीं|नही")
 
 
@@ -199,9 +203,11 @@ def _denied(text: str, start: int, end: int, clause: tuple[int, int]) -> bool:
         return True
     if _denied_in_list(text, start, end, clause):
         return True
+    if _NA_OPENER.match(text[clause[0] : start]):
+        return True  # "न बुखार है, न स्किन का रंग बदला" (neither ... nor)
     if _ANY_BEFORE.search(before_text[-12:]) and _NEGATION_LATER.search(text, end, clause[1]):
         return True  # "koi ... nahi", "कोई मवाद या गर्माहट नहीं है"
-    return _NEGATOR_AFTER.match(text, end, min(len(text), end + 20)) is not None
+    return _NEGATOR_AFTER.match(text, end, min(len(text), end + 45)) is not None
 
 
 # --- general questions --------------------------------------------------------------------------
@@ -217,7 +223,8 @@ _GENERAL_OPENER = re.compile(
     r"they|injections?|treatment|procedure|people|someone|anyone|one|a\s+person|you|patients?)\b|"
     r"(?:what|which|how|why|when|who|where)\b|is\s+(?:it|there)\b|are\s+there\b|any\s+(?:risk|chance|cases?)\b|"
     r"(?:are|is|do|does|can|will)\s+(?:your|the\s+(?:doctors?|staff|clinic|nurses?)|doctors?|staff)\b|"
-    r"kya\b|kyaa\b|kaise\b|kab\b|kyun\b|kyu\b|kis\b|kaun\b|क्या|कैसे|किस|कौन)"
+    r"kya\b|kyaa\b|kaise\b|kab\b|kyun\b|kyu\b|kis\b|kaun\b|क्या|कैसे|किस|कौन|"
+    r"is\s+(?!this\b|that\b|it\b)(?:\w+\s+){1,3}(?:normal|common|usual|expected|dangerous|serious|a\s+(?:warning\s+)?sign)\b)"
 )
 """A clause that opens as a question about the treatment or about people in general."""
 _GENERAL_CUE = re.compile(
@@ -229,8 +236,10 @@ _GENERAL_CUE = re.compile(
     r"if\s+(?:it|they|this|that|someone|anyone|somebody|a\s+patient|a\s+person)\s+(?:happens?|does|gets?|has)|"
     r"if\s+(?:someone|anyone|somebody|a\s+patient|a\s+person)|kisi\s+ko|agar|whether|wondering|"
     r"asks?|asked|asking|(?:want|wants|wanted|would\s+like)\s+to\s+know|curious|heard\s+(?:about|of)|read\s+(?:about|of)|"
-    r"horror|friend\s+of\s+a\s+friend)\b|अगर|किसी\s*को|"
-    r"\b(?:hota|hoti|hote)\s+(?:hai|he|h|hain)\b|\b(?:nahi|nhi)\s+(?:hota|hoti|hote)\b|(?:होता|होती|होते)\s*(?:है|हैं)|"
+    r"horror|friend\s+of\s+a\s+friend|not\s+(?:had|having|got)\s+(?:it|any|them)\s+(?:yet|so\s+far)|"
+    r"just\s+(?:researching|reading\s+up|asking|curious|checking))\b|अगर|किसी\s*को|"
+    r"\b(?:hota|hoti|hote)\s+(?:hai|he|h|hain)\b|\b(?:jaata|jata|jaati|jati|jaate|jate)\s+(?:hai|he|h|hain)\b|"
+    r"(?:जाता|जाती|जाते)\s*(?:है|हैं)|\b(?:nahi|nhi)\s+(?:hota|hoti|hote)\b|(?:होता|होती|होते)\s*(?:है|हैं)|"
     r"\b(?:sakt[aie]|sakte)\s+(?:hai|he|h|hain)\b|\b(?:hota|hoti|hote)\s+(?:hai|he|h)\s+kya\b|\bho\s+sakt|"
     r"सकत[ाीे]|(?:होता|होती|होते)\s*है\s*क्या"
 )
@@ -254,7 +263,7 @@ _NOW = re.compile(
 """It is happening now, to someone ("... since the injections"), anywhere in the clause."""
 """Someone has it now ("my vision is blurry", "she has fainted", "since the session")."""
 _CALL_FOR_HELP = re.compile(
-    r"\b(?:help|urgent\w*|emergency|ambulance|hospital|a\s*&\s*e|er\b|casualty|sos|asap|please\s+(?:reply|respond)|"
+    r"\b(?:help|urgent\w*|(?<!your\s)emergency(?!\s+(?:plan|plans|number|numbers|contact|protocol|kit|procedure|line|services\s+number))|ambulance|hospital|a\s*&\s*e|er\b|casualty|sos|asap|please\s+(?:reply|respond)|"
     r"what\s+(?:should|do|can)\s+(?:i|we)\s+do|what\s+to\s+do|kya\s+kar(?:u|un|oon|e|en)|bachao|madad|turant|jaldi)\b|मदद|बचाओ|जल्दी|क्या\s*करूं"
 )
 _REPORTED_EVENT = re.compile(
@@ -295,6 +304,7 @@ _SETTLED = re.compile(
     r"\b(?:gone(?=\s*(?:now|away|completely|today|by|this|overnight|down|[.,!?;]|$))|went\s+away|settled|settling|subsided|subsiding|eased|easing|fading|faded|calmed|passed|"
     r"went\s+off|wore\s+off|worn\s+off|cleared|resolved|normal\s+now|back\s+to\s+normal|gone\s+down|going\s+down|"
     r"down\s+now|settled\s+down|calmer|lasted\s+(?:a|one|two|few)\s+(?:minute|second|moment)\w*|for\s+a\s+(?:minute|moment|second)|"
+    r"for\s+(?:a\s+few|few|two|three|four|five|ten|\d+)\s+(?:minutes|mins|seconds|secs)|"
     r"(?:much\s+|a\s+lot\s+|way\s+)?better|fine\s+now|ok\s+now|okay\s+now|improving|improved|disappeared|"
     r"stopped|over\s+now|no\s+more|theek|thik|kam\s+ho)\b|ठीक|कम\s*हो"
 )
@@ -348,6 +358,53 @@ _AT_THE_SIGHT = re.compile(
     r"(?:\s+[\w']+){0,3}?\s+(?:at\s+the\s+sight\s+of|when\s+i\s+see|seeing)\s+(?:\w+\s+)?(?:needles?|blood|injections?)"
 )
 _NO_BREATHING_PROBLEM = re.compile(r"\b(?:no|not|without|never|zero)\s+$")
+_STRESS_SUBJECT = re.compile(
+    r"\b(?:queue|exams?|crowd|traffic|deadlines?|workload|job|office|rules|pressure|family|in\s*laws|waiting|wedding\s+prep\w*)\b"
+    r"(?:\s+[\w']+){0,5}\s+$"
+)
+"""Stress that "is suffocating me": a figure of speech."""
+_HEARSAY = re.compile(r"\b(?:told\s+(?:me|us)|tells\s+(?:me|us)|said|says|heard|apparently|according\s+to)\b")
+_STRANGER = re.compile(
+    r"\b(?:someone|somebody)\s+(?:she|he|i|they|we)\s+knows?\b|\ba\s+(?:customer|client|woman|lady|man|guy|girl|friend\s+of)\b|"
+    r"\b(?:her|his|their)\s+(?:sister|brother|friend|cousin|mum|mom|mother|aunt|uncle|colleague|neighbou?r)\b"
+)
+
+
+_HEARSAY_HI = re.compile(
+    r"\b(?:padha|padhi|suna|suni|youtube|instagram|kehti|kehte|keh\s+rahi\s+thi|bata\s+rahi\s+thi)\b|"
+    r"\b(?:video|reel)\s+(?:\w+\s+)?(?:mein|me|par|pe)\s+dekh|"
+    r"पढ़ा|पढा|सुना|वीडियो\s*(?:में|पर)?\s*देख|इंस्टाग्राम|यूट्यूब|कह\s*रह[ीे]\s*थ[ीे]|कहत[ीे]\s*(?:है|हैं)"
+)
+_HI_CONDITIONAL = re.compile(
+    r"\b(?:jaaye|jaye|jae|aaye|aye|uthe|lage|lagey|pade|ho)\s+(?:toh|to)\b|\b(?:gaya|gayi|hua)\s+(?:toh|to)\s*\?|"
+    r"\b(?:maan\s+lijiye|maan\s+lo|bhagwan\s+na\s+kare|god\s+forbid)\b|"
+    r"(?:जाए|जाये|आए|आये|उठे|लगे|पड़े|पडे|हो)\s*,?\s*तो(?![\u0900-\u097f])|मान\s*लीजिए|भगवान\s*न\s*करे"
+)
+_HI_PROGRESSIVE = re.compile(r"\b(?:rah[aie]|rh[aie])\s+(?:hai|hain|hoon|hu|he|h)\b|रह[ाीे]\s*(?:है|हैं|हूं|हूँ)|अभी|\babhi\b")
+_HI_PLUPERFECT = re.compile(r"\b(?:tha|thi|the)\b|(?<![\u0900-\u097f])(?:था|थी|थे)(?![\u0900-\u097f])")
+
+
+def _hindi_hypothetical(text: str, start: int, end: int) -> bool:
+    """Hindi and Hinglish put "if" in the verb ("chakkar aa gaya toh?", "सूज जाए, तो"): a sign in such a
+    clause, or in hearsay ("मेरी बहन कह रही थी कि ... नीली पड़ जाती है"), with nothing happening now."""
+    lo, hi = Sentences(text).around(start, end)
+    if _HI_PROGRESSIVE.search(text, lo, hi) or _PRESENT_DEIXIS.search(text, lo, hi):
+        return False
+    return _HI_CONDITIONAL.search(text, lo, hi) is not None or _HEARSAY_HI.search(text, lo, hi) is not None
+
+
+def _hearsay(text: str, start: int, end: int) -> bool:
+    """Someone else's story passed on ("a customer told me her sister's lips swelled up after a
+    treatment somewhere"), with nothing about the writer or their family now."""
+    lo, hi = Sentences(text).around(start, end)
+    return (
+        _HEARSAY.search(text, lo, hi) is not None
+        and _STRANGER.search(text, lo, hi) is not None
+        and _PRESENT_DEIXIS.search(text, lo, hi) is None
+        and re.search(r"\bmy\b", text[max(lo, start - 40) : start]) is None
+    )
+
+
 _EXPECTED_BEFORE = re.compile(
     r"\b(?:thought|expected|expecting|worried|afraid|scared|feared|fear|imagined|anxious|nervous|concerned|"
     r"terrified|paranoid|frightened|panicking)\s+(?:that\s+)?"
@@ -406,23 +463,27 @@ def _conditional(text: str, start: int, end: int) -> bool:
 
 _REMOTE_PAST = re.compile(
     r"\b(?:\d+|a\s+few|few|many|several|two|three|four|five|six|ten|some)\s+(?:years?|yrs?|months?)\s+(?:ago|back|before)\b|"
-    r"\b(?:years?|months)\s+(?:ago|back)\b|\blast\s+(?:year|month)\b|\bin\s+(?:19|20)\d\d\b|"
+    r"\b(?:years?|months)\s+(?:ago|back)\b|\blast\s+(?:year|month)\b|\b(?:19[5-9]\d|20[01]\d|202[0-4])\b|"
+    r"\bas\s+a\s+(?:baby|toddler|teenager)\b|\bin\s+(?:19|20)\d\d\b|"
     r"\bback\s+in\s+(?:college|school|uni|university|the\s+day|\d{4})\b|\bas\s+a\s+(?:child|kid|teen\w*|student)\b|"
     r"\bwhen\s+i\s+was\s+(?:young|little|a\s+(?:kid|child|teen\w*|student)|\d+)\b|\blong\s+(?:time\s+)?ago\b|"
-    r"\b(?:saal|sal|mahine|mahina)\s+(?:pehle|pahle|phle)\b|\bbachpan\b|साल\s*पहले|महीने\s*पहले|बचपन|"
+    r"\b(?:saal|sal|saalon|salon|mahine|mahina|mahino)\s+(?:pehle|pahle|phle)\b|\bkai\s+saal\b|कई\s*साल|सालों\s*पहले|\bbachpan\b|साल\s*पहले|महीने\s*पहले|बचपन|"
     r"\blast\s+(?:january|february|march|april|may|june|july|august|september|october|november|december|summer|winter)\b|"
     r"\b(?:pichhle|pichle|pichhli)\s+(?:saal|sal|baar|mahine|year|month)\b|पिछले\s*(?:साल|महीने|बार|जनवरी|फरवरी|मार्च|अप्रैल|मई|जून|जुलाई|अगस्त|सितंबर|अक्टूबर|नवंबर|दिसंबर)|पिछली\s*बार"
 )
 _RESOLVED = re.compile(
     r"\b(?:healed|sorted|resolved|cleared|recovered|turned\s+out|all\s+(?:checked|clear)|checked\s+and\s+clear|"
-    r"checked\s+(?:everything|it\s+out|me\s+over|me\s+out)|was\s+(?:a\s+|just\s+)?(?:panic\s+attack|acidity|gas|anxiety|nothing)|"
+    r"checked\s+(?:everything|it\s+out|me\s+over|me\s+out)|grown\s+out\s+of|grew\s+out\s+of|outgrew|settled|"
+    r"(?:have|has)\s+not\s+since|not\s+since|never\s+since|i\s+am\s+fine|fine\s+with|history\s+(?:for|of)|"
+    r"(?:for|on)\s+the\s+form|all\s+resolved|was\s+(?:a\s+|just\s+)?(?:panic\s+attack|acidity|gas|anxiety|nothing)|"
     r"no\s+(?:issues?|problems?|trouble)(?:\s+since)?|never\s+(?:again|since)|fine\s+(?:ever\s+)?since|since\s+then|"
     r"went\s+away|gone\s+now|fine\s+now|ok\s+now|okay\s+now|theek\s+ho\s+gay\w*|aaram\s+se|phir\s+kabhi\s+nahi|"
-    r"(?:sab|ab)\s+(?:theek|thik|badhiya))\b|ठीक\s*हो\s*गय|फिर\s*कभी\s*नहीं|आराम\s*से"
+    r"(?:sab|ab)\s+(?:theek|thik|badhiya)|(?:uske|iske)\s+baad\s+kabhi\s+nahi)\b|ठीक\s*हो\s*गय|फिर\s*कभी\s*नहीं|आराम\s*से|"
+    r"(?:उसके|इसके)\s*बाद\s*कभी\s*नहीं"
 )
 _NOW_OR_TREATMENT = re.compile(
-    r"\b(?:now|right\s+now|currently|today|tonight|this\s+morning|since\s+(?:the|my|her|his)\s+(?:session|injections?|treatment|meso\w*)|"
-    r"after\s+(?:the|my|her|his)\s+(?:session|injections?|treatment|meso\w*)|again|abhi)\b|अभी"
+    r"\b(?:now\s+(?:my|i|she|he|it|the|her|his|their|there)\b|right\s+now|currently|today|tonight|this\s+morning|since\s+(?:the|my|her|his)\s+(?:session|injections?|treatment|meso\w*)|"
+    r"after\s+(?:the|my|her|his)\s+(?:session|injections?|treatment|meso\w*)|(?<!never\s)again|abhi)\b|अभी"
 )
 
 
@@ -470,7 +531,10 @@ def _remote_past(text: str, start: int, end: int) -> bool:
     lo, hi = Sentences(text).around(start, end)
     if not _REMOTE_PAST.search(text, lo, hi) or _NOW_OR_TREATMENT.search(text, lo, hi):
         return False
-    return _RESOLVED.search(text) is not None and _WORSENING.search(text) is None
+    if _WORSENING.search(text) is not None:
+        return False
+    # resolved, or told in the Hindi past perfect ("pichhli baar thoda chakkar aaya tha")
+    return _RESOLVED.search(text) is not None or _HI_PLUPERFECT.search(text, end, hi) is not None
 
 
 def _before(text: str, start: int, pattern: re.Pattern[str], window: int) -> bool:
@@ -619,6 +683,8 @@ def _kept(rule_id: str, text: str, span: _Span, calls_for_help: bool) -> bool:
     start, end = span
     if rule_id == "breathing" and _before(text, start, _NO_BREATHING_PROBLEM, 12):
         return False
+    if rule_id == "breathing" and text.startswith("suffocat", start) and _before(text, start, _STRESS_SUBJECT, 50):
+        return False
     if any(guard(text, start, end) for guard in _RULE_GUARDS[rule_id]):
         return False
     if _before(text, start, _EXPECTED_BEFORE, 60):
@@ -635,6 +701,8 @@ def _kept(rule_id: str, text: str, span: _Span, calls_for_help: bool) -> bool:
         or _remote_past(text, start, end)
         or _future_question(text, start, end)
         or _unrelated(text, start, end)
+        or _hearsay(text, start, end)
+        or _hindi_hypothetical(text, start, end)
     ):
         return False
     if _list_item(text, clause):

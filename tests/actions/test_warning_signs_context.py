@@ -41,6 +41,19 @@ LET_GO = [
     "day 3 and you honestly can't see anything unless you look really close",
     "I'm a bit confused about which package to pick",
     "lipo me fat hamesha ke liye jata hai, meso me bhi?",
+    # hearsay, Hindi conditionals and habits, stress as a figure of speech, Hindi denials
+    "A customer told me her sister's lips swelled up badly after a lip treatment somewhere. Can meso do that?",
+    "मेरी सास कहती हैं इंजेक्शन से चेहरा काला पड़ जाता है। क्या ऐसा होता है?",
+    "Bhagwan na kare, par treatment wale din kaam karte hue chakkar aa gaya toh? Chhutti le lun?",
+    "मान लीजिए रात दो बजे चेहरा सूज जाए, तो आपका कोई नंबर है?",
+    "The queue at reception yesterday was suffocating, honestly. First slot next time?",
+    "Clinic se call aaya tha ki chest pain ya saans ki takleef toh nahi. Maine bola nil.",
+    "पत्नी की ओर से लिख रहा हूँ, उन्हें न बुखार है, न स्किन का रंग बदला है",
+    "Saalon pehle gym mein dehydration se behosh ho gaya tha, uske baad kabhi nahi hua",
+    "पिछली बार ख़ाली पेट आई थी तो थोड़ा चक्कर आया था, इस बार नाश्ता करके आऊंगी",
+    "घुटने में पुराना दर्द है, उम्र का असर है",
+    "IS SEVERE PAIN NORMAL AFTER FAT DISSOLVING OR A WARNING SIGN? NOT HAD IT YET, JUST RESEARCHING.",
+    "Questions: - has anyone ever had breathing trouble here? - what's your emergency plan?",
 ]
 
 STAYS_AN_EMERGENCY = [
@@ -60,6 +73,13 @@ STAYS_AN_EMERGENCY = [
     ("mummy ji confused hain session ke baad, kisi ko pehchan nahi rahi", "fainting"),
     ("my grandad has been really drowsy and muddled since he got back", "fainting"),
     ("the ache is a 9/10 now and still building", "severe_pain"),
+    ("a customer at my shop, her lips are swelling right now and she says she had meso today", "throat_swelling"),
+    ("chakkar aa raha hai toh kya karun? abhi session hua", "fainting"),
+    ("मेरी माँ का पूरा चेहरा अचानक फूल गया है, मेसोथेरेपी के एक घंटे के अंदर", "throat_swelling"),
+    ("lol apparently I breathe like Darth Vader now, started 30 min after the shots", "breathing"),
+    ("seene mein dard hai aur saans bhi nahi aa rahi", "breathing"),
+    ("दो साल पहले भी हुआ था, पर अभी फिर से होंठ सूज रहे हैं", "throat_swelling"),
+    ("exams are stressful and now I am suffocating, can't get air since the injections", "breathing"),
 ]
 
 
