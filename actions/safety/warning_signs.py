@@ -381,7 +381,10 @@ _HI_CONDITIONAL = re.compile(
     r"(?:जाए|जाये|आए|आये|उठे|लगे|पड़े|पडे|हो)\s*,?\s*तो(?![\u0900-\u097f])|मान\s*लीजिए|भगवान\s*न\s*करे"
 )
 _HI_PROGRESSIVE = re.compile(r"\b(?:rah[aie]|rh[aie])\s+(?:hai|hain|hoon|hu|he|h)\b|रह[ाीे]\s*(?:है|हैं|हूं|हूँ)|अभी|\babhi\b")
-_HI_PLUPERFECT = re.compile(r"\b(?:tha|thi|the)\b|(?<![\u0900-\u097f])(?:था|थी|थे)(?![\u0900-\u097f])")
+_HI_PLUPERFECT = re.compile(r"\b(?:tha|thi)\b|(?<![\u0900-\u097f])(?:था|थी|थे)(?![\u0900-\u097f])")
+"""The Hindi past perfect ("aaya tha", "हुआ था"); not Hinglish "the", which is also the English article."""
+_PROGRESSIVE_NOW = re.compile(r"\b(?:is|am|are)\s+(?:\w+\s+)?\w+ing\b")
+"""Something going on as the patient writes ("my lips are swelling up")."""
 
 
 def _hindi_hypothetical(text: str, start: int, end: int) -> bool:
@@ -533,6 +536,8 @@ def _remote_past(text: str, start: int, end: int) -> bool:
         return False
     if _WORSENING.search(text) is not None:
         return False
+    if _PROGRESSIVE_NOW.search(text, lo, hi) or _HI_PROGRESSIVE.search(text, lo, hi):
+        return False  # "I had meso in 2021, my lips are swelling up fast"
     # resolved, or told in the Hindi past perfect ("pichhli baar thoda chakkar aaya tha")
     return _RESOLVED.search(text) is not None or _HI_PLUPERFECT.search(text, end, hi) is not None
 

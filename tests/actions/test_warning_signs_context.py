@@ -80,6 +80,9 @@ STAYS_AN_EMERGENCY = [
     ("seene mein dard hai aur saans bhi nahi aa rahi", "breathing"),
     ("दो साल पहले भी हुआ था, पर अभी फिर से होंठ सूज रहे हैं", "throat_swelling"),
     ("exams are stressful and now I am suffocating, can't get air since the injections", "breathing"),
+    # a year or "years ago" in the sentence is no resolved history when the sign is going on now
+    ("I had meso in 2021, my lips are swelling up fast and the pain is bad", "throat_swelling"),
+    ("Years ago I had a reaction to lidocaine and my throat is closing and the nurse is not here", "throat_swelling"),
 ]
 
 
