@@ -4,7 +4,7 @@ PY := .venv/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 .DEFAULT_GOAL := help
 
-.PHONY: help setup lock index train run run-cluster ask test test-fast lint safety-report bench bench-cluster clean
+.PHONY: help setup lock index train run run-cluster ask test test-fast lint safety-report bench bench-cluster bench-faults clean
 
 help:  ## list the targets
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' \
@@ -62,6 +62,10 @@ bench-cluster: train  ## Locust load on the cluster with 1, 2 and 4 Rasa process
 	@scripts/setup-env.sh load
 	@scripts/setup-env.sh haproxy
 	@$(PY) scripts/bench_cluster.py --report docs/benchmarks.md
+
+bench-faults: train  ## the cluster under load while a Rasa process, an action server, PostgreSQL and Redis fail in turn: messages sent, replied, stored, lost, duplicated (about 10 min), in docs/benchmarks.md
+	@scripts/setup-env.sh haproxy
+	@$(PY) scripts/bench_faults.py --report docs/benchmarks.md
 
 clean:  ## remove generated files (var/, caches); the environments stay
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

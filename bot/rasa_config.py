@@ -58,7 +58,8 @@ def lock_store(url: str | None) -> dict[str, Any] | None:
     if parsed.scheme != "redis":
         raise ValueError(f"lock store URL {url!r}: use redis://host:6379/1")
     store: dict[str, Any] = {
-        "type": "redis",
+        # Rasa's Redis lock store that keeps answering (locks in each process) while Redis is down
+        "type": "bot.lock_store.DegradingRedisLockStore",
         "url": parsed.hostname or "localhost",
         "port": parsed.port or 6379,
         "db": int((parsed.path or "/1").lstrip("/") or 1),
@@ -112,6 +113,14 @@ def rest_credentials(settings: Settings) -> dict[str, Any]:
     }
 
 
+def claims(settings: Settings) -> dict[str, float]:
+    """How the messaging apps' channels take back messages a dead process claimed (bot/channels/recovery.py)."""
+    return {
+        "claim_lease_seconds": settings.claim_lease,
+        "recovery_seconds": settings.channel_recovery_seconds,
+    }
+
+
 def credentials(settings: Settings) -> dict[str, Any]:
     """Only configured channels are listed; secrets are written to a file readable by its owner only."""
     deliveries = settings.channel_db_url or settings.tracker_db_url
@@ -136,6 +145,7 @@ def credentials(settings: Settings) -> dict[str, Any]:
             "api_base": settings.telegram_api_base,
             "deliveries_db_url": deliveries,
             "limits": channel_limits(settings),
+            **claims(settings),
         }
     if settings.whatsapp_enabled:
         creds["bot.channels.whatsapp.WhatsAppInput"] = {
@@ -149,6 +159,7 @@ def credentials(settings: Settings) -> dict[str, Any]:
             "deliveries_db_url": deliveries,
             "limits": channel_limits(settings),
             "max_message_age_seconds": settings.whatsapp_max_message_age_hours * 3600,
+            **claims(settings),
         }
     return creds
 

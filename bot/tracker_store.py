@@ -97,13 +97,26 @@ class FailClosedSQLTrackerStore(SQLTrackerStore):
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> Any:
         try:
-            return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
+            try:
+                return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
+            except Exception as error:
+                if not reconnected(error):
+                    raise
+                log.warning("the tracker database was reconnected (it restarted): reading %r again", sender_id)
+                return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
         except Exception as error:
             raise self._failed("read", sender_id, error) from error
 
     async def save(self, tracker: Any) -> None:
         try:
-            await super().save(tracker)
+            try:
+                await super().save(tracker)
+            except Exception as error:
+                if not reconnected(error):
+                    raise
+                # the failed transaction was rolled back; Rasa stores only the events the database lacks
+                log.warning("the tracker database was reconnected (it restarted): storing %r again", tracker.sender_id)
+                await super().save(tracker)
         except Exception as error:
             raise self._failed("store", tracker.sender_id, error) from error
 
@@ -142,6 +155,12 @@ class FailClosedSQLTrackerStore(SQLTrackerStore):
             except Exception:
                 log.exception("could not write the staff alert about the tracker store failure")
         return TrackerStoreUnavailable(message)
+
+
+def reconnected(error: BaseException) -> bool:
+    """The database dropped a pooled connection (a restart, a failover): SQLAlchemy has renewed the pool, so
+    trying once more reaches the database if it is back."""
+    return isinstance(error, sa.exc.DBAPIError) and bool(error.connection_invalidated)
 
 
 def describe(error: BaseException) -> str:

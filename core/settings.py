@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     """How long a channel waits for the dialogue (NLU, actions, storage) before it answers by itself: the
     rule-based warning-sign check and the polite fallback, stored in the conversation, with a staff alert
     for an emergency. Rasa's own wait for the action server (5 minutes) cannot be configured in 3.6."""
+    channel_claim_lease_seconds: float | None = Field(default=None, ge=5, le=3600)
+    """Telegram and WhatsApp: how long a message claimed by one Rasa process is its to answer. A claim still
+    open after this (its process died, or its handling failed) is run again by another process; after three
+    runs staff are alerted. Longer than a turn can take (the dialogue timeout and sending the reply); default
+    60 s, or twice the dialogue timeout plus 5 s when that is longer (`claim_lease`)."""
+    channel_recovery_seconds: float = Field(default=10.0, gt=0, le=600)
+    """How often each Rasa process looks for such claims."""
     tracker_start_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
     """At start-up Rasa waits this long for the tracker database to accept reads and writes, then refuses
     to start (it never falls back to keeping conversations in memory)."""
@@ -352,6 +359,25 @@ class Settings(BaseSettings):
             if missing:
                 raise ValueError(f"MESO_WHATSAPP_ACCESS_TOKEN is set, so these are needed too: {', '.join(missing)}.")
         return self
+
+    @model_validator(mode="after")
+    def _check_claim_lease(self) -> Settings:
+        """A lease shorter than a turn could let a second process answer a message its first is still on."""
+        if self.channel_claim_lease_seconds is not None and self.channel_claim_lease_seconds < self._shortest_lease:
+            raise ValueError(
+                "MESO_CHANNEL_CLAIM_LEASE_SECONDS must be at least twice MESO_DIALOGUE_TIMEOUT_SECONDS plus 5 s "
+                f"({self._shortest_lease:g}): a message still being answered would be answered twice."
+            )
+        return self
+
+    @property
+    def _shortest_lease(self) -> float:
+        return 2 * self.dialogue_timeout_seconds + 5
+
+    @property
+    def claim_lease(self) -> float:
+        """The messaging apps' claim lease in seconds (MESO_CHANNEL_CLAIM_LEASE_SECONDS or its default)."""
+        return self.channel_claim_lease_seconds or max(60.0, self._shortest_lease)
 
     @model_validator(mode="after")
     def _check_rest_api_keys(self) -> Settings:

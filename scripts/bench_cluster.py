@@ -515,9 +515,12 @@ def psql(sql: str) -> None:
 
 
 @contextlib.contextmanager
-def cluster(b: Bench, processes: int, action_servers: int) -> Iterator[tuple[str, dict[str, str], float]]:
+def cluster(
+    b: Bench, processes: int, action_servers: int, stores: dict[str, str] | None = None
+) -> Iterator[tuple[str, dict[str, str], float]]:
     """The cluster as `make run-cluster` starts it, on free ports and throwaway stores; (public URL, its
-    environment, seconds to ready). Stopped with Ctrl-C (SIGINT to its process group) and its database dropped."""
+    environment, seconds to ready). Stopped with Ctrl-C (SIGINT to its process group) and its database dropped.
+    `stores` (MESO_TRACKER_DB_URL, MESO_LOCK_STORE_URL) puts it on other servers (scripts/bench_faults.py's)."""
     taken: set[int] = set()
     rasa_base, action_base = free_block(processes, taken), free_block(action_servers + 1, taken)
     public, console = free_block(1, taken), free_block(1, taken)
@@ -541,9 +544,11 @@ def cluster(b: Bench, processes: int, action_servers: int) -> Iterator[tuple[str
         "MESO_CLUSTER_RUN_DIR": str(run / "cluster"),
         "MESO_RASA_TOKEN": secrets.token_urlsafe(32),
         "MESO_CHANNEL_RATE_PER_ADDRESS": "100000",
+        **(stores or {}),
     }
     log = run / "cluster.log"
-    b.databases.append(db)  # the cluster creates it; dropped at the end whatever happens
+    if not stores:
+        b.databases.append(db)  # the cluster creates it; dropped at the end whatever happens
     t0 = time.monotonic()
     proc = b.procs.start([PY, "-m", "scripts.cluster"], log=log, cwd=ROOT, env=env)
     try:
@@ -594,13 +599,13 @@ def measure_cluster(b: Bench, processes: int, action_servers: int) -> Target:
 # --- main ---------------------------------------------------------------------------------------------------
 
 
-def missing_prerequisite() -> str | None:
+def missing_prerequisite(locust: bool = True) -> str | None:
     from scripts.cluster.haproxy import find_binary
 
     for path, hint in (
         (PY, "scripts/setup-env.sh"),
         (RASA, "scripts/setup-env.sh"),
-        (LOCUST, "scripts/setup-env.sh load"),
+        *([(LOCUST, "scripts/setup-env.sh load")] if locust else []),
         (MODEL, "make train"),
     ):
         if not path.exists():

@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_TITLE = "# Benchmarks"
-SECTIONS = ("retrieval", "turns", "cluster", "console", "understanding-heldout", "understanding-train")
+SECTIONS = ("retrieval", "turns", "cluster", "faults", "console", "understanding-heldout", "understanding-train")
 """Every benchmark's section name, in the order they appear in the report."""
 
 

@@ -132,7 +132,7 @@
     handoff: false,
     emergency: false, // handed off because of warning signs: the banner says to call now
     sending: false,
-    outbox: [], // {text, display, el, statusEl, status: queued | sending | failed}
+    outbox: [], // {text, display, id, tries, el, statusEl, status: queued | sending | failed}
     lost: false,
     backoff: 1000,
     reconnectTimer: 0,
@@ -1255,7 +1255,8 @@
     if (!text.trim()) return;
     if (text.length > MAX_LEN) text = text.slice(0, MAX_LEN);
     disableOptions();
-    var item = { text: text, display: display || text, status: "queued" };
+    // the id goes with every sending of this message, so a Retry after a lost answer is not answered twice
+    var item = { text: text, display: display || text, status: "queued", id: messageId(), tries: 0 };
     item.el = el("div", "outgoing waiting");
     item.el.appendChild(bubble("user", item.display));
     item.statusEl = el("div", "send-status", "Sending…");
@@ -1269,6 +1270,12 @@
       reconnectNow();
     }
     processOutbox();
+  }
+
+  function messageId() {
+    var c = window.crypto;
+    if (c && typeof c.randomUUID === "function") return c.randomUUID();
+    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12);
   }
 
   function markFailed(item, message) {
@@ -1315,7 +1322,13 @@
             method: "POST",
             session: token,
             headers: { "Content-Type": "application/json" },
-            body: JSON.stringify({ message: item.text, consent: true, after: state.cursor }),
+            body: JSON.stringify({
+              message: item.text,
+              consent: true,
+              after: state.cursor,
+              client_message_id: item.id,
+              resend: item.tries++ > 0,
+            }),
           },
           POST_TIMEOUT
         );

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,12 +192,14 @@ async def take_turn(
     alert = fallback.alert
     if not stored:
         log.error(
-            "the channel's reply to %s sender %s (%s) is NOT in the conversation: the staff alert and this log "
-            "are its record",
+            "the channel's reply to %s sender %s (%s) is NOT in the conversation yet (tried again for %.0f s): "
+            "the staff alert and this log are its record",
             channel,
             sender,
             failure,
+            STORE_LATER_SECONDS,
         )
+        _store_later(agent, message, fallback)
         alert = (
             StaffAlert(alert.kind, f"{alert.reason}:not_stored")
             if alert
@@ -213,12 +216,116 @@ async def take_turn(
     return Turn(kept + fallback.messages(sender), stored)
 
 
-async def _store_fallback(agent: DialogueAgent, message: UserMessage, fallback: Fallback) -> bool:
+@dataclass(frozen=True)
+class Earlier:
+    """A patient message already in the conversation under its id, and the reply stored after it."""
+
+    text: str
+    messages: list[dict[str, Any]]
+    """The stored reply as Rasa's collected messages (reply metadata included); empty when none was stored."""
+
+
+async def earlier_turn(agent: DialogueAgent, sender: str, message_id: str) -> Earlier | None:
+    """The turn of the patient message `message_id` when it is in the conversation already: a message
+    sent again (a REST integration's or the widget's retry after a lost answer, or a messaging app's
+    delivery run again after its process died) gets that reply, and is not run, or stored, twice."""
+    tracker = await agent.tracker_store.retrieve(sender)
+    if tracker is None:
+        return None
+    events = list(tracker.events)
+    starts = [i for i, e in enumerate(events) if isinstance(e, UserUttered) and e.message_id == message_id]
+    if not starts:
+        return None
+    collected: list[dict[str, Any]] = []
+    for event in events[starts[-1] + 1 :]:
+        if isinstance(event, UserUttered):
+            break
+        if isinstance(event, BotUttered):
+            data = {k: v for k, v in (event.data or {}).items() if v is not None}
+            collected.append({"recipient_id": sender, **({"text": event.text} if event.text else {}), **data})
+    return Earlier(events[starts[-1]].text or "", collected)
+
+
+async def stored_reply(agent: DialogueAgent, sender: str, message_id: str) -> Reply | None:
+    """The reply already stored to the patient message `message_id`, split as `run_turn` splits it; None
+    when that message, or a reply to it, is not in the conversation."""
+    earlier = await earlier_turn(agent, sender, message_id)
+    return split_reply(earlier.messages) if earlier and earlier.messages else None
+
+
+CLIENT_MESSAGE_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
+"""A client's id for one message (`client_message_id`, e.g. a UUID): the same id again is a retry."""
+
+
+def client_message_id(body: dict[str, Any]) -> str | HTTPResponse | None:
+    """The optional `client_message_id` of a REST or widget message (namespaced so it never equals a
+    messaging app's id), or a 400."""
+    value = body.get("client_message_id")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not CLIENT_MESSAGE_ID.fullmatch(value):
+        return json_error(400, "`client_message_id` must be 8-64 letters, digits or . _ : -")
+    return "client:" + value
+
+
+async def resent_turn(
+    agent: DialogueAgent, sender: str, message_id: str | None, text: str, resend: Any
+) -> Earlier | HTTPResponse | None:
+    """For a message marked `resend: true` with its `client_message_id`: its earlier turn when it is in the
+    conversation (a 409 when that id holds another text); None otherwise, and for every first sending (so
+    a first sending costs no extra read of the conversation)."""
+    if resend is not True or not message_id:
+        return None
+    earlier = await earlier_turn(agent, sender, message_id)
+    if earlier is None:
+        return None
+    return reused_id(earlier, text) or earlier
+
+
+def reused_id(earlier: Earlier, text: str) -> HTTPResponse | None:
+    """A 409 when a client sends a different message under an id it used already (never its old reply)."""
+    if earlier.text != text:
+        return json_error(409, "`client_message_id` was used for another message in this conversation")
+    return None
+
+
+STORE_LATER_SECONDS = 120.0
+"""How long the channel keeps trying to store a turn it answered by itself while the database was down."""
+STORE_LATER_EVERY = 2.0
+_later: set[asyncio.Task[None]] = set()
+
+
+def _store_later(agent: DialogueAgent, message: UserMessage, fallback: Fallback) -> None:
+    """Keeps trying, in the background, to record a turn the channel could not store (the tracker database
+    was restarting, say), so the conversation, the console and the handoff queue get it once it is back."""
+
+    async def keep_trying() -> None:
+        deadline = asyncio.get_running_loop().time() + STORE_LATER_SECONDS
+        while asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(STORE_LATER_EVERY)
+            if await _store_fallback(agent, message, fallback, quiet=True):
+                log.warning("the channel's reply to %s is stored now, after the database came back", message.sender_id)
+                return
+        log.critical(
+            "the channel's reply to %s could not be stored in %.0f s: the staff alert and the log are its only record",
+            message.sender_id,
+            STORE_LATER_SECONDS,
+        )
+
+    task = asyncio.get_running_loop().create_task(keep_trying())
+    _later.add(task)
+    task.add_done_callback(_later.discard)
+
+
+async def _store_fallback(agent: DialogueAgent, message: UserMessage, fallback: Fallback, quiet: bool = False) -> bool:
     try:
         await asyncio.wait_for(_append_fallback(agent, message, fallback), STORE_WAIT)
         return True
-    except Exception:
-        log.exception("could not store the channel's reply to %s", message.sender_id)
+    except Exception as exc:
+        if quiet:
+            log.info("still cannot store the channel's reply to %s: %s", message.sender_id, exc)
+        else:
+            log.exception("could not store the channel's reply to %s", message.sender_id)
         return False
 
 

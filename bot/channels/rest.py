@@ -24,6 +24,12 @@ else gets a 400 (413 for a too-long message) with a JSON error, never a stack tr
 metadata keys are passed on (`consent`), so a client cannot smuggle in other flags; the input
 channel is always "rest" (the stock channel lets the client choose it).
 
+A message may carry `client_message_id` (8-64 letters, digits or `._:-`, e.g. a UUID), the integration's
+own id for it. Sent again with the same id and `resend: true` (a retry after a 502, 503, 504 or a lost
+connection), it gets the reply stored the first time and is neither run nor stored twice (the same id
+with another text is a 409); only a resend costs a read of the conversation. Without an id, a retried
+message is a new message.
+
 One conversation's messages run one at a time in the order they arrived (bot/channels/limits.py);
 beyond the conversation's budget or line the request gets a polite 429 with Retry-After, and the
 text in `error` is the reviewed "try again" message, with urgent-care wording when the refused
@@ -51,12 +57,14 @@ from sanic.response import HTTPResponse
 from bot.channels.api_keys import HEADER, ApiKeys
 from bot.channels.common import (
     MAX_MESSAGE,
+    client_message_id,
     client_of,
     collect_turn,
     guard_from,
     json_error,
     read_json,
     refuse_unread_bodies,
+    resent_turn,
     too_many,
 )
 from bot.channels.limits import Guard, Refusal
@@ -153,16 +161,28 @@ class ValidatedRestInput(RestInput):
                 return json_error(400, "`metadata` must be an object")
             metadata = {k: clean_value(raw_meta[k]) for k in ALLOWED_METADATA if k in raw_meta}
 
+            message_id = client_message_id(body)
+            if isinstance(message_id, HTTPResponse):
+                return message_id
+
             conversation = f"{NAMESPACE}{caller}-{sender}" if caller else sender
             text = clean_text(text)
             admitted = self.guard.admit(conversation)
             if isinstance(admitted, Refusal):
                 log.warning("REST channel: a message to %s refused (%s limit)", conversation, admitted.reason)
                 return too_many(admitted, [text])
+            agent = request.app.ctx.agent
             async with admitted:
-                messages = await collect_turn(
-                    on_new_message, text, conversation, self.name(), metadata, agent=request.app.ctx.agent
-                )
+                earlier = await resent_turn(agent, conversation, message_id, text, body.get("resend"))
+                if isinstance(earlier, HTTPResponse):
+                    return earlier
+                if earlier is not None and earlier.messages:
+                    log.info("REST channel: %s sent message %s again: its stored reply", conversation, message_id)
+                    messages = earlier.messages
+                else:
+                    messages = await collect_turn(
+                        on_new_message, text, conversation, self.name(), metadata, message_id, agent=agent
+                    )
             if caller:  # the integration knows its own sender id, not the namespaced one
                 messages = [{**m, "recipient_id": sender} if "recipient_id" in m else m for m in messages]
             return response.json(messages)

@@ -8,7 +8,10 @@ does not check who sent an update.
 - The body is read within BODY_LIMIT (413 before reading when the declared length is larger) and
   parsed strictly (bot/channels/bodies.py: 400 for NaN, 1e999, deep nesting...).
 - Each `update_id` is processed once (bot/channels/deliveries.py), so Telegram's retries and
-  replays produce one user event and one reply.
+  replays produce one user event and one reply. The update is claimed with what the patient sent and
+  marked done once the reply has gone out; an update whose process died (or whose handling failed) is
+  run again by whichever process looks first once its lease is over (bot/channels/recovery.py), with
+  the stored reply sent instead when the turn had run.
 - The webhook answers at once and the turn runs in the background, so a slow action never makes
   Telegram retry. One chat's messages run one at a time in the order they arrived; beyond the chat's
   budget or line (bot/channels/limits.py) the update is still acknowledged (a 429 would only make
@@ -30,10 +33,11 @@ does not check who sent an update.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, OutputChannel
@@ -41,6 +45,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.answer_again import Resumed, answer_again
 from bot.channels.common import (
     MAX_MESSAGE,
     BackgroundTurns,
@@ -63,11 +68,12 @@ from bot.channels.common import (
     truncate,
     unreadable_text,
 )
-from bot.channels.deliveries import DeliveryLog
+from bot.channels.deliveries import CLAIM_LEASE, Claim, DeliveryLog
 from bot.channels.feedback import FeedbackStore
 from bot.channels.feedback_prompts import QUESTION, FeedbackPrompts, is_feedback
 from bot.channels.limits import Guard, Refusal, Ticket
 from bot.channels.platform_api import PlatformApi
+from bot.channels.recovery import RECOVERY_EVERY, Recovery, Undelivered, rebuild
 from bot.channels.staff import DeliveryResult
 from core.text_clean import clean_text
 
@@ -174,16 +180,28 @@ class TelegramInput(InputChannel):
             api_base=str(c.get("api_base") or "https://api.telegram.org"),
             deliveries_url=str(c.get("deliveries_db_url") or ""),
             guard=guard_from(c),
+            claim_lease=float(c.get("claim_lease_seconds") or CLAIM_LEASE),
+            recovery_every=float(c.get("recovery_seconds") or RECOVERY_EVERY),
         )
 
-    def __init__(self, token: str, secret: str, api_base: str, deliveries_url: str, guard: Guard) -> None:
+    def __init__(
+        self,
+        token: str,
+        secret: str,
+        api_base: str,
+        deliveries_url: str,
+        guard: Guard,
+        claim_lease: float = CLAIM_LEASE,
+        recovery_every: float = RECOVERY_EVERY,
+    ) -> None:
         if not token or len(secret) < 16 or not deliveries_url:
             raise ValueError(
                 "the Telegram channel needs access_token, a secret_token of at least 16 characters and deliveries_db_url"
             )
         self.secret = secret.encode()
         self.api = PlatformApi(f"{api_base.rstrip('/')}/bot{token}", name="Telegram")
-        self.deliveries = DeliveryLog(deliveries_url)
+        self.deliveries = DeliveryLog(deliveries_url, claim_lease)
+        self.recovery = Recovery(self.deliveries, "telegram", recovery_every)
         self.background = BackgroundTurns()
         self.guard = guard
         self.callbacks: dict[str, str] = {}  # short key -> payload, for payloads over 64 bytes
@@ -263,6 +281,38 @@ class TelegramInput(InputChannel):
                 if thumbs:
                     await self.send(sender, [Outgoing(QUESTION, tuple(Button(t, p) for t, p in thumbs))])
 
+    async def _handle_once(
+        self, incoming: Incoming, update_id: int, ticket: Ticket, on_new_message: OnNewMessage, agent: Any
+    ) -> None:
+        """`_handle`, then the delivery marked done (an update whose handling failed stays claimed, and
+        any process runs it again once its lease is over)."""
+        await self._handle(incoming, update_id, ticket, on_new_message, agent)
+        await asyncio.to_thread(self.deliveries.done, "telegram", str(update_id))
+
+    async def _run_again(self, claim: Claim, on_new_message: OnNewMessage, agent: Any) -> None:
+        """An update another process claimed and never finished: its stored reply sent when the turn
+        ran already, else handled as the webhook would have."""
+        incoming = rebuild(Incoming, claim.payload.get("incoming"))
+        update_id = claim.payload.get("update_id")
+        if incoming is None or not isinstance(update_id, int):
+            log.error("Telegram update %s: its claim holds no update to run again; dropped", claim.delivery_id)
+            await asyncio.to_thread(self.deliveries.done, "telegram", claim.delivery_id)
+            return
+        await answer_again(
+            claim,
+            Resumed(PREFIX + incoming.chat_id, f"tg-{update_id}", bool(incoming.text)),
+            self,
+            self.deliveries,
+            self.guard,
+            agent,
+            lambda ticket: self._handle_once(incoming, update_id, ticket, on_new_message, agent),
+        )
+
+    @staticmethod
+    def _undelivered(claim: Claim) -> Undelivered:
+        incoming = rebuild(Incoming, claim.payload.get("incoming"))
+        return Undelivered(PREFIX + incoming.chat_id, incoming.text or "") if incoming else Undelivered("", "")
+
     async def _feedback_tap(self, sender: str, incoming: Incoming) -> None:
         """A 👍 / 👎 (or a reason after a 👎): stored, acknowledged in the button's toast, never a turn."""
         said = await self.feedback.tap(sender, incoming.feedback or "")
@@ -283,6 +333,11 @@ class TelegramInput(InputChannel):
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         hook = Blueprint("telegram_webhook", __name__)
         refuse_unread_bodies(hook)
+        self.recovery.start_with(
+            hook,
+            lambda app: lambda claim: self._run_again(claim, on_new_message, app.ctx.agent),
+            self._undelivered,
+        )
 
         @hook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -308,18 +363,21 @@ class TelegramInput(InputChannel):
             incoming = parse_update(update, self.callbacks)
             if incoming is None:
                 return response.json({"status": "ignored"})
-            if not self.deliveries.claim("telegram", str(update_id)):
+            if not self.deliveries.claim(
+                "telegram", str(update_id), {"update_id": update_id, "incoming": asdict(incoming)}
+            ):
                 log.info("Telegram update %s delivered again: ignored", update_id)
                 return response.json({"status": "duplicate"})
             sender = PREFIX + incoming.chat_id
             admitted = self.guard.admit(sender)
             if isinstance(admitted, Refusal):
                 # acknowledged all the same: Telegram would only deliver a refused update again
+                self.deliveries.done("telegram", str(update_id))
                 note = busy_note(self.guard, sender, [incoming.text or ""])
                 self.background.start(self._refused(incoming, note), f"telegram update {update_id} refused")
                 return response.json({"status": "refused", "limit": admitted.reason})
             self.background.start(
-                self._handle(incoming, update_id, admitted, on_new_message, request.app.ctx.agent),
+                self._handle_once(incoming, update_id, admitted, on_new_message, request.app.ctx.agent),
                 f"telegram update {update_id}",
             )
             return response.json({"status": "accepted"})

@@ -8,7 +8,8 @@
     POST session              {"consent": true} -> 201 {"session": <token>, "idle_days": n}: a new session
     GET  session              (session) -> {"sender_id"}: the conversation it opens (not a secret)
     DELETE session            (session) -> 204: ends it ("Forget this chat on this device")
-    POST webhook              (session) {"message", "consent": true, "after": <cursor>} -> the turn
+    POST webhook              (session) {"message", "consent": true, "after": <cursor>, "client_message_id"?,
+                              "resend"?} -> the turn (a resent message already answered is not run again)
     GET  history?after=<cursor>   (session) messages since the cursor (reload, staff replies)
     POST feedback             (session) {"message_id", "value": "up" | "down", "comment"?, "after"?} -> the rating
     POST contact              (session) {"name", "phone", "consent": true} -> 201: a call-back number, at a handoff
@@ -69,6 +70,7 @@ from actions.safety.warning_signs import detect_warning_signs
 from bot.channels.common import (
     MAX_MESSAGE,
     OnNewMessage,
+    client_message_id,
     client_of,
     clinic,
     fallback_reply,
@@ -76,7 +78,9 @@ from bot.channels.common import (
     json_error,
     read_json,
     refuse_unread_bodies,
+    resent_turn,
     run_turn,
+    split_reply,
     too_many,
 )
 from bot.channels.contacts import ContactProblem, ContactStore, parse_contact
@@ -449,24 +453,37 @@ class WebChatInput(InputChannel):
             if len(text) > MAX_MESSAGE:
                 return json_error(413, f"`message` is longer than {MAX_MESSAGE} characters")
             after = _cursor(body.get("after"))
+            message_id = client_message_id(body)
+            if isinstance(message_id, HTTPResponse):
+                return message_id
             if isinstance(sender, HTTPResponse):
                 # The session cannot be checked, so the conversation is neither read nor written; the
                 # patient still gets the channel's own answer (urgent care for warning signs).
                 return _private(response.json(unverified_reply(clean_text(text), after)))
-            result = await turn(request, sender, clean_text(text), after)
+            sent = Sent(clean_text(text), message_id, body.get("resend") is True)
+            result = await turn(request, sender, sent, after)
             return result if isinstance(result, HTTPResponse) else _private(response.json(result))
 
-        async def turn(request: Request, sender: str, text: str, after: int) -> dict[str, Any] | HTTPResponse:
+        async def turn(request: Request, sender: str, sent: Sent, after: int) -> dict[str, Any] | HTTPResponse:
             """One patient message through the dialogue, in the conversation's line: the conversation since
-            `after`, with the turn's `kind`; or the polite 429."""
+            `after`, with the turn's `kind`; or the polite 429. A resent message already in the conversation
+            is not run again: the conversation then holds its reply."""
+            text, agent = sent.text, request.app.ctx.agent
             admitted = self.guard.admit(sender)
             if isinstance(admitted, Refusal):
                 log.warning("webchat: a message to %s refused (%s limit)", sender, admitted.reason)
                 return too_many(admitted, [text])
             async with admitted:  # this conversation's messages run one at a time, in order
-                reply = await run_turn(
-                    on_new_message, text, sender, self.name(), {"consent": True}, agent=request.app.ctx.agent
-                )
+                earlier = await resent_turn(agent, sender, sent.message_id, text, sent.resend)
+                if isinstance(earlier, HTTPResponse):
+                    return earlier
+                if earlier is not None and earlier.messages:
+                    log.info("webchat: %s sent message %s again: its stored reply", sender, sent.message_id)
+                    reply = split_reply(earlier.messages)
+                else:
+                    reply = await run_turn(
+                        on_new_message, text, sender, self.name(), {"consent": True}, sent.message_id, agent=agent
+                    )
                 try:
                     result = await conversation(request, sender, after)
                 except Exception:  # the tracker store failed (logged and alerted there): the reply still goes out
@@ -525,7 +542,7 @@ class WebChatInput(InputChannel):
             if comment and _may_be_urgent(comment):
                 # a note that may describe warning signs is a message too: the dialogue's safety gate answers it
                 log.warning("webchat: a feedback comment from %s goes to the dialogue (warning signs)", sender)
-                result = await turn(request, sender, comment, given.after)
+                result = await turn(request, sender, Sent(comment, None, False), given.after)
                 if isinstance(result, HTTPResponse):
                     return result
                 saved["turn"] = result
@@ -642,6 +659,17 @@ def unverified_reply(text: str, after: int) -> dict[str, Any]:
         "handoff": False,
         "kind": kind,
     }
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A patient's message as the widget sent it."""
+
+    text: str
+    message_id: str | None
+    """The widget's id for it (namespaced, bot/channels/common.py `client_message_id`), stored with it."""
+    resend: bool
+    """The widget sends it again after a lost answer."""
 
 
 async def _json_object(request: Request, limit: int) -> dict[str, Any] | HTTPResponse:

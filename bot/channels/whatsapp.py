@@ -9,7 +9,10 @@
   (bot/channels/bodies.py: 400 for NaN, 1e999, deep nesting...).
 - Each message id (`wamid`) is processed once; status callbacks (sent, delivered, read, failed)
   are acknowledged and never treated as patient messages; the webhook answers at once and the turn
-  runs in the background.
+  runs in the background. A message is claimed with what it holds and marked done once its reply has
+  gone out; one whose process died (or whose handling failed) is run again by whichever process looks
+  first once its lease is over (bot/channels/recovery.py), with the stored reply sent instead when the
+  turn had run.
 - A message whose `timestamp` is older than the configured window (MESO_WHATSAPP_MAX_MESSAGE_AGE_HOURS,
   24 hours by default, always shorter than the two weeks message ids are remembered) or more than
   FUTURE_SKEW seconds ahead is acknowledged and not processed: a captured signed body cannot be
@@ -38,12 +41,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
 import time
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, OutputChannel
@@ -51,6 +55,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.answer_again import Resumed, answer_again
 from bot.channels.common import (
     MAX_MESSAGE,
     BackgroundTurns,
@@ -74,11 +79,12 @@ from bot.channels.common import (
     truncate,
     unreadable_text,
 )
-from bot.channels.deliveries import KEEP_SECONDS, DeliveryLog
+from bot.channels.deliveries import CLAIM_LEASE, KEEP_SECONDS, Claim, DeliveryLog
 from bot.channels.feedback import FeedbackStore
 from bot.channels.feedback_prompts import QUESTION, FeedbackPrompts, is_feedback
 from bot.channels.limits import Guard, Refusal, Ticket
 from bot.channels.platform_api import PlatformApi
+from bot.channels.recovery import RECOVERY_EVERY, Recovery, Undelivered, rebuild
 from bot.channels.staff import DeliveryResult
 from core.text_clean import clean_text
 
@@ -276,6 +282,8 @@ class WhatsAppInput(InputChannel):
             deliveries_url=str(c.get("deliveries_db_url") or ""),
             guard=guard_from(c),
             max_age=float(c.get("max_message_age_seconds") or DEFAULT_MAX_AGE),
+            claim_lease=float(c.get("claim_lease_seconds") or CLAIM_LEASE),
+            recovery_every=float(c.get("recovery_seconds") or RECOVERY_EVERY),
         )
 
     def __init__(
@@ -290,6 +298,8 @@ class WhatsAppInput(InputChannel):
         deliveries_url: str,
         guard: Guard,
         max_age: float = DEFAULT_MAX_AGE,
+        claim_lease: float = CLAIM_LEASE,
+        recovery_every: float = RECOVERY_EVERY,
     ) -> None:
         if not (access_token and phone_number_id and app_secret and verify_token and deliveries_url):
             raise ValueError(
@@ -309,7 +319,8 @@ class WhatsAppInput(InputChannel):
         )
         self.template_name = template_name
         self.template_language = template_language
-        self.deliveries = DeliveryLog(deliveries_url)
+        self.deliveries = DeliveryLog(deliveries_url, claim_lease)
+        self.recovery = Recovery(self.deliveries, "whatsapp", recovery_every)
         self.background = BackgroundTurns()
         self.feedback = FeedbackPrompts(FeedbackStore(deliveries_url), self.name())
 
@@ -404,6 +415,35 @@ class WhatsAppInput(InputChannel):
         async with note.ticket:
             await self.send(sender, [Outgoing(note.text)])
 
+    async def _handle_once(self, incoming: Incoming, ticket: Ticket, on_new_message: OnNewMessage, agent: Any) -> None:
+        """`_handle`, then the delivery marked done (a message whose handling failed stays claimed, and
+        any process runs it again once its lease is over)."""
+        await self._handle(incoming, ticket, on_new_message, agent)
+        await asyncio.to_thread(self.deliveries.done, "whatsapp", incoming.message_id)
+
+    async def _run_again(self, claim: Claim, on_new_message: OnNewMessage, agent: Any) -> None:
+        """A message another process claimed and never finished: its stored reply sent when the turn ran
+        already, else handled as the webhook would have."""
+        incoming = rebuild(Incoming, claim.payload.get("incoming"))
+        if incoming is None:
+            log.error("WhatsApp message %s: its claim holds no message to run again; dropped", claim.delivery_id)
+            await asyncio.to_thread(self.deliveries.done, "whatsapp", claim.delivery_id)
+            return
+        await answer_again(
+            claim,
+            Resumed(PREFIX + incoming.wa_id, incoming.message_id, bool(incoming.text)),
+            self,
+            self.deliveries,
+            self.guard,
+            agent,
+            lambda ticket: self._handle_once(incoming, ticket, on_new_message, agent),
+        )
+
+    @staticmethod
+    def _undelivered(claim: Claim) -> Undelivered:
+        incoming = rebuild(Incoming, claim.payload.get("incoming"))
+        return Undelivered(PREFIX + incoming.wa_id, incoming.text or "") if incoming else Undelivered("", "")
+
     def _fresh(self, messages: list[Incoming]) -> tuple[list[Incoming], int]:
         """The messages young enough to process, and how many were not."""
         now, fresh = time.time(), []
@@ -418,6 +458,11 @@ class WhatsAppInput(InputChannel):
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         hook = Blueprint("whatsapp_webhook", __name__)
         refuse_unread_bodies(hook)
+        self.recovery.start_with(
+            hook,
+            lambda app: lambda claim: self._run_again(claim, on_new_message, app.ctx.agent),
+            self._undelivered,
+        )
 
         @hook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -467,15 +512,16 @@ class WhatsAppInput(InputChannel):
                     # acknowledged body again, and a replay would meet the same limits
                     refused[sender].append(incoming.text or "")
                     continue
-                if not self.deliveries.claim("whatsapp", incoming.message_id):
+                if not self.deliveries.claim("whatsapp", incoming.message_id, {"incoming": asdict(incoming)}):
                     log.info("WhatsApp message %s delivered again: ignored", incoming.message_id)
                     continue
                 admitted = self.guard.admit(sender)
                 if isinstance(admitted, Refusal):
+                    self.deliveries.done("whatsapp", incoming.message_id)  # acknowledged with the busy note
                     refused[sender].append(incoming.text or "")
                     continue
                 self.background.start(
-                    self._handle(incoming, admitted, on_new_message, request.app.ctx.agent),
+                    self._handle_once(incoming, admitted, on_new_message, request.app.ctx.agent),
                     f"whatsapp {incoming.message_id}",
                 )
                 accepted += 1

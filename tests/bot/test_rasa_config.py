@@ -61,6 +61,9 @@ def test_messaging_channels_are_listed_only_when_configured(tmp_path):
     whatsapp = credentials["bot.channels.whatsapp.WhatsAppInput"]
     assert whatsapp["app_secret"] == "app-secret"
     assert whatsapp["phone_number_id"] == "42"
+    for channel in (telegram, whatsapp):  # a dead process's messages are taken back by the others
+        assert channel["claim_lease_seconds"] == settings.claim_lease
+        assert channel["recovery_seconds"] == settings.channel_recovery_seconds
 
 
 @pytest.mark.parametrize(
@@ -94,7 +97,12 @@ def test_postgres_and_redis_for_production_like_runs(tmp_path):
         "password": "s@cret",
         "start_timeout": 60.0,
     }
-    assert endpoints["lock_store"] == {"type": "redis", "url": "cache", "port": 6380, "db": 2}
+    assert endpoints["lock_store"] == {
+        "type": "bot.lock_store.DegradingRedisLockStore",
+        "url": "cache",
+        "port": 6380,
+        "db": 2,
+    }
 
 
 @pytest.mark.parametrize("url", ["mysql://x/y", "sqlite://", "nonsense"])

@@ -197,6 +197,7 @@ def channel_settings(platforms: FakePlatforms) -> dict[str, str]:
         "MESO_WHATSAPP_VERIFY_TOKEN": WHATSAPP_VERIFY_TOKEN,
         "MESO_WHATSAPP_API_BASE": platforms.graph_base,
         "MESO_WHATSAPP_TEMPLATE_NAME": WHATSAPP_TEMPLATE,
+        "MESO_CHANNEL_RECOVERY_SECONDS": "1",  # claims left by a dead process are looked for every second
     }
 
 

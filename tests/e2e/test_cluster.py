@@ -3,8 +3,8 @@ behind HAProxy, on a throwaway database of the local PostgreSQL and a Redis data
 a Rasa process killed (SIGKILL) while several patients, on the REST channel and the web widget, are writing.
 
 What a patient or the clinic would notice: every message a patient sent got a reply once the patient sent it
-again after an error (the widget's "Not sent." Retry button), and every message is in the conversation exactly
-once with one reply; the load balancer keeps answering while the process is dead, the supervisor brings it
+again after an error (the widget's "Not sent." Retry button: the same `client_message_id` with `resend: true`),
+and every message is in the conversation exactly once with one reply, even one the dead process had stored; the load balancer keeps answering while the process is dead, the supervisor brings it
 back and the load balancer gives it work again; Ctrl-C stops everything and frees every port.
 
 Needs Debian's HAProxy (`make test` installs it: scripts/setup-env.sh haproxy), psql, and the local PostgreSQL
@@ -35,7 +35,7 @@ from scripts.benchlib import free_port, stop_group, wait_port_free
 from scripts.cluster.haproxy import ServerState, find_binary, server_states
 from tests.e2e.conftest import MODEL, TOKEN
 from tests.e2e.test_postgres_tracker import psql
-from tests.e2e.webchat import WebChat
+from tests.e2e.webchat import WebChat, call
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -177,11 +177,16 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 class Patient(Protocol):
     label: str
 
-    def send(self, text: str) -> tuple[int, list[str]]:
-        """The HTTP status and the reply's texts (0: no HTTP answer at all)."""
+    def send(self, text: str, message_id: str = "", resend: bool = False) -> tuple[int, list[str]]:
+        """The HTTP status and the reply's texts (0: no HTTP answer at all). With `message_id` the message
+        carries it as `client_message_id` (and `resend` when it is sent again), as the widget's do."""
         ...
 
     def sender_id(self) -> str: ...
+
+
+def ids(message_id: str, resend: bool) -> dict[str, object]:
+    return {"client_message_id": message_id, "resend": resend} if message_id else {}
 
 
 class RestPatient:
@@ -190,8 +195,8 @@ class RestPatient:
         self.sender = f"cluster-{uuid.uuid4().hex[:10]}"
         self.label = f"REST {self.sender}"
 
-    def send(self, text: str) -> tuple[int, list[str]]:
-        body = {"sender": self.sender, "message": text, "metadata": {"consent": True}}
+    def send(self, text: str, message_id: str = "", resend: bool = False) -> tuple[int, list[str]]:
+        body = {"sender": self.sender, "message": text, "metadata": {"consent": True}, **ids(message_id, resend)}
         response = httpx.post(f"{self.url}/webhooks/rest/webhook", json=body, timeout=60)
         if response.status_code != 200:
             return response.status_code, []
@@ -207,8 +212,9 @@ class WidgetPatient:
         self.cursor = 0
         self.label = f"widget {self.chat.sender_id}"
 
-    def send(self, text: str) -> tuple[int, list[str]]:
-        response = self.chat.send(text, self.cursor)
+    def send(self, text: str, message_id: str = "", resend: bool = False) -> tuple[int, list[str]]:
+        body = {"message": text, "consent": True, "after": self.cursor, **ids(message_id, resend)}
+        response = call(self.chat.server, "POST", "webhook", body, self.chat.token)
         if response.status_code != 200:
             return response.status_code, []
         result = response.json()
@@ -233,14 +239,16 @@ class Exchange:
 
 
 def converse(patient: Patient, texts: list[str], out: list[Exchange], lock: threading.Lock) -> None:
-    """Sends each message in turn; after an error (no answer, 502, 503, 504) the same message again a second later."""
+    """Sends each message in turn; after an error (no answer, 502, 503, 504) the same message again a second later,
+    with the same id and `resend: true` (the widget's Retry)."""
     for text in texts:
         exchange = Exchange(patient.label, text)
+        message_id = uuid.uuid4().hex
         deadline = time.monotonic() + GIVE_UP_AFTER
         while True:
             exchange.attempts += 1
             try:
-                exchange.status, exchange.reply = patient.send(text)
+                exchange.status, exchange.reply = patient.send(text, message_id, resend=exchange.attempts > 1)
             except httpx.HTTPError as exc:
                 exchange.status, exchange.reply = 0, []
                 exchange.errors.append(type(exc).__name__)
