@@ -10,6 +10,7 @@ order of SECTIONS under the report's title.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import platform
 import signal
@@ -54,11 +55,12 @@ def wait_port_free(port: int, timeout: float = 5.0) -> bool:
 
 
 def url_answers(url: str, timeout: float = 1.0) -> bool:
-    """True when a GET of the URL answers 2xx."""
+    """True when a GET of the URL answers 2xx; False for anything else, a garbled answer included (while a
+    server is still starting, a probe of its port can even connect to itself and read its own request back)."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
             return 200 <= resp.status < 300
-    except (OSError, urllib.error.HTTPError, ValueError):
+    except (OSError, urllib.error.HTTPError, http.client.HTTPException, ValueError):
         return False
 
 

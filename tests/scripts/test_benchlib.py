@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from scripts.benchlib import (
     port_open,
     read_section,
     stop_group,
+    url_answers,
     wait_port_free,
     write_section,
 )
@@ -52,7 +54,7 @@ def test_new_sections_take_their_place_in_the_order(tmp_path: Path) -> None:
 def test_the_real_report_has_every_section_once() -> None:
     report = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md"
     text = report.read_text()
-    for name in ("retrieval", "turns", "console"):
+    for name in ("retrieval", "turns", "cluster", "faults", "console"):
         assert text.count(f"<!-- bench:{name} -->") == 1 and text.count(f"<!-- /bench:{name} -->") == 1
         assert read_section(report, name)
 
@@ -105,3 +107,22 @@ def test_run_timed_reports_a_failing_command_with_its_log(tmp_path: Path) -> Non
             [sys.executable, "-c", "print('what went wrong'); raise SystemExit(3)"], log=log, cwd=tmp_path, env={}
         )
     assert "what went wrong" in str(err.value) and procs.procs == []
+
+
+def test_a_garbled_answer_is_not_healthy_and_never_raises() -> None:
+    """A port that answers with something other than HTTP (a probe connected to itself reads its own request
+    back) is simply not up yet: the cluster's supervisor keeps waiting instead of crashing."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+
+        def echo() -> None:
+            conn, _ = server.accept()
+            with conn:
+                conn.sendall(conn.recv(1024))
+
+        thread = threading.Thread(target=echo, daemon=True)
+        thread.start()
+        assert url_answers(f"http://127.0.0.1:{port}/webhooks/rest/") is False
+        thread.join(timeout=5)
