@@ -84,33 +84,30 @@ class DegradingRedisLockStore(RedisLockStore):
                     self.down_since = None
         return result
 
+    def _route(self, conversation_id: str, remote: Callable[[], T], local: Callable[[], T]) -> T:
+        """A lock taken in memory during an outage is finished in memory; any other goes to Redis while it
+        answers (`_either`)."""
+        if self.local.get_lock(conversation_id) is not None:
+            return local()
+        return self._either(remote, local, conversation_id)
+
     def get_lock(self, conversation_id: str) -> TicketLock | None:
-        held = self.local.get_lock(conversation_id)
-        if held is not None:  # taken in memory during an outage: finished in memory
-            return held
-        return self._either(
+        return self._route(
+            conversation_id,
             lambda: super(DegradingRedisLockStore, self).get_lock(conversation_id),
             lambda: self.local.get_lock(conversation_id),
-            conversation_id,
         )
 
     def delete_lock(self, conversation_id: str) -> None:
-        if self.local.get_lock(conversation_id) is not None:
-            self.local.delete_lock(conversation_id)
-            return
-        self._either(
+        self._route(
+            conversation_id,
             lambda: super(DegradingRedisLockStore, self).delete_lock(conversation_id),
             lambda: self.local.delete_lock(conversation_id),
-            conversation_id,
         )
 
     def save_lock(self, lock: TicketLock) -> None:
-        conversation_id = lock.conversation_id
-        if self.local.get_lock(conversation_id) is not None:
-            self.local.save_lock(lock)
-            return
-        self._either(
+        self._route(
+            lock.conversation_id,
             lambda: super(DegradingRedisLockStore, self).save_lock(lock),
             lambda: self.local.save_lock(lock),
-            conversation_id,
         )

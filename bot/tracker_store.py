@@ -31,7 +31,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, create_engine_kwargs
@@ -40,6 +41,7 @@ from rasa.shared.exceptions import RasaException
 from bot.runtime import staff_alerts
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PROBE_SENDER = "__meso_write_probe__"
 ALERT_EVERY = 300.0
@@ -97,26 +99,19 @@ class FailClosedSQLTrackerStore(SQLTrackerStore):
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> Any:
         try:
-            try:
-                return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
-            except Exception as error:
-                if not reconnected(error):
-                    raise
-                log.warning("the tracker database was reconnected (it restarted): reading %r again", sender_id)
-                return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
+            return await once_more_if_reconnected(
+                lambda: super(FailClosedSQLTrackerStore, self)._retrieve(sender_id, fetch_events_from_all_sessions),
+                f"reading {sender_id!r}",
+            )
         except Exception as error:
             raise self._failed("read", sender_id, error) from error
 
     async def save(self, tracker: Any) -> None:
         try:
-            try:
-                await super().save(tracker)
-            except Exception as error:
-                if not reconnected(error):
-                    raise
-                # the failed transaction was rolled back; Rasa stores only the events the database lacks
-                log.warning("the tracker database was reconnected (it restarted): storing %r again", tracker.sender_id)
-                await super().save(tracker)
+            # a failed transaction was rolled back; Rasa stores only the events the database lacks
+            await once_more_if_reconnected(
+                lambda: super(FailClosedSQLTrackerStore, self).save(tracker), f"storing {tracker.sender_id!r}"
+            )
         except Exception as error:
             raise self._failed("store", tracker.sender_id, error) from error
 
@@ -155,6 +150,17 @@ class FailClosedSQLTrackerStore(SQLTrackerStore):
             except Exception:
                 log.exception("could not write the staff alert about the tracker store failure")
         return TrackerStoreUnavailable(message)
+
+
+async def once_more_if_reconnected(operation: Callable[[], Awaitable[T]], what: str) -> T:
+    """`operation`, run a second time when the first failed on a connection the database dropped."""
+    try:
+        return await operation()
+    except Exception as error:
+        if not reconnected(error):
+            raise
+        log.warning("the tracker database was reconnected (it restarted): %s again", what)
+        return await operation()
 
 
 def reconnected(error: BaseException) -> bool:

@@ -272,14 +272,20 @@ async def resent_turn(
     agent: DialogueAgent, sender: str, message_id: str | None, text: str, resend: Any
 ) -> Earlier | HTTPResponse | None:
     """For a message marked `resend: true` with its `client_message_id`: its earlier turn when it is in the
-    conversation (a 409 when that id holds another text); None otherwise, and for every first sending (so
-    a first sending costs no extra read of the conversation)."""
+    conversation with a reply (a 409 when that id holds another text); None otherwise, and for every first
+    sending (so a first sending costs no extra read of the conversation)."""
     if resend is not True or not message_id:
         return None
     earlier = await earlier_turn(agent, sender, message_id)
     if earlier is None:
         return None
-    return reused_id(earlier, text) or earlier
+    conflict = reused_id(earlier, text)
+    if conflict is not None:
+        return conflict
+    if not earlier.messages:
+        return None
+    log.info("%s sent message %s again: its stored reply", sender, message_id)
+    return earlier
 
 
 def reused_id(earlier: Earlier, text: str) -> HTTPResponse | None:

@@ -176,13 +176,13 @@ class ValidatedRestInput(RestInput):
                 earlier = await resent_turn(agent, conversation, message_id, text, body.get("resend"))
                 if isinstance(earlier, HTTPResponse):
                     return earlier
-                if earlier is not None and earlier.messages:
-                    log.info("REST channel: %s sent message %s again: its stored reply", conversation, message_id)
-                    messages = earlier.messages
-                else:
-                    messages = await collect_turn(
+                messages = (
+                    earlier.messages
+                    if earlier is not None
+                    else await collect_turn(
                         on_new_message, text, conversation, self.name(), metadata, message_id, agent=agent
                     )
+                )
             if caller:  # the integration knows its own sender id, not the namespaced one
                 messages = [{**m, "recipient_id": sender} if "recipient_id" in m else m for m in messages]
             return response.json(messages)

@@ -477,13 +477,13 @@ class WebChatInput(InputChannel):
                 earlier = await resent_turn(agent, sender, sent.message_id, text, sent.resend)
                 if isinstance(earlier, HTTPResponse):
                     return earlier
-                if earlier is not None and earlier.messages:
-                    log.info("webchat: %s sent message %s again: its stored reply", sender, sent.message_id)
-                    reply = split_reply(earlier.messages)
-                else:
-                    reply = await run_turn(
+                reply = (
+                    split_reply(earlier.messages)
+                    if earlier is not None
+                    else await run_turn(
                         on_new_message, text, sender, self.name(), {"consent": True}, sent.message_id, agent=agent
                     )
+                )
                 try:
                     result = await conversation(request, sender, after)
                 except Exception:  # the tracker store failed (logged and alerted there): the reply still goes out
