@@ -4,7 +4,7 @@ PY := .venv/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 .DEFAULT_GOAL := help
 
-.PHONY: help setup lock index train run run-cluster ask test test-fast lint safety-report bench bench-cluster bench-faults clean
+.PHONY: help setup lock index train run run-cluster ask test test-fast lint safety-report bench bench-cluster bench-faults bench-widgets clean
 
 help:  ## list the targets
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' \
@@ -52,9 +52,10 @@ lint: setup  ## ruff check, ruff format --check, mypy over every package, knowle
 safety-report: train  ## the red-flag corpus through the safety gate, figures in docs/safety/safety-case.md
 	@$(PY) scripts/safety_report.py --report docs/safety/safety-case.md
 
-bench: train  ## retrieval, turn, staff console and understanding (held-out corpus) benchmarks, report in docs/benchmarks.md
+bench: train  ## retrieval, turn, turn cost (turn 1 against turn 50), staff console and understanding (held-out corpus) benchmarks, report in docs/benchmarks.md
 	@$(PY) scripts/bench_retrieval.py --cases ../shared/eval/dev.jsonl --report docs/benchmarks.md --finetune
 	@$(PY) scripts/bench_turns.py --report docs/benchmarks.md
+	@$(PY) scripts/bench_turn_cost.py --report docs/benchmarks.md
 	@$(PY) scripts/bench_console.py --report docs/benchmarks.md
 	@$(PY) scripts/bench_understanding.py --report docs/benchmarks.md
 
@@ -66,6 +67,10 @@ bench-cluster: train  ## Locust load on the cluster with 1, 2 and 4 Rasa process
 bench-faults: train  ## the cluster under load while a Rasa process, an action server, PostgreSQL and Redis fail in turn: messages sent, replied, stored, lost, duplicated (about 10 min), in docs/benchmarks.md
 	@scripts/setup-env.sh haproxy
 	@$(PY) scripts/bench_faults.py --report docs/benchmarks.md
+
+bench-widgets: train  ## 1,000 open widgets polling for staff replies on the cluster while patients write: polls/s, latency, CPU per poll, staff reply seen after (about 8 min), in docs/benchmarks.md
+	@scripts/setup-env.sh haproxy
+	@$(PY) scripts/bench_widgets.py --report docs/benchmarks.md
 
 clean:  ## remove generated files (var/, caches); the environments stay
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -121,6 +121,16 @@ class FailClosedSQLTrackerStore(SQLTrackerStore):
         except Exception as error:
             raise self._failed("list", "", error) from error
 
+    def count_events(self, sender_id: str) -> int:
+        """How many events the conversation holds in the database, every session included: the length of
+        `retrieve_full_tracker(sender_id).events`, read with one indexed count instead of every event
+        (the widget's poll asks whether anything is new, bot/channels/webchat.py). Blocking: run it in a
+        thread. A failure raises (the caller then reads the whole conversation, which fails closed)."""
+        event = self.SQLEvent
+        with self.session_scope() as session:
+            found = session.query(sa.func.count(event.id)).filter(event.sender_id == sender_id).scalar()
+        return int(found or 0)
+
     def _failed(self, operation: str, sender_id: str, error: Exception) -> TrackerStoreUnavailable:
         if isinstance(error, TrackerStoreUnavailable):
             return error
@@ -222,6 +232,11 @@ def fail_closed(agent: Any) -> bool:
             store._on_tracker_store_error = _reraise
         store = getattr(store, "_tracker_store", None)
     return isinstance(store, FailClosedSQLTrackerStore)
+
+
+def underlying(store: Any) -> Any:
+    """The tracker store under Rasa's `FailSafeTrackerStore` wrapper (the store itself when unwrapped)."""
+    return getattr(store, "_tracker_store", store) if isinstance(store, FailSafeTrackerStore) else store
 
 
 async def require_fail_closed(app: Any, _loop: Any) -> None:

@@ -65,7 +65,9 @@ from scripts.benchlib import (  # noqa: E402
     cpu_name,
     free_port,
     git_commit,
+    interrupt_on_stop_signals,
     tail,
+    uninterrupted,
     url_answers,
     wait_until,
     write_section,
@@ -395,6 +397,17 @@ class Bench:
     procs: Processes = field(default_factory=Processes)
     databases: list[str] = field(default_factory=list)
 
+    def clean_up(self, keep: bool, what: str = "logs") -> None:
+        """Every process stopped, every database dropped, the temporary folder removed (or kept and named)."""
+        self.procs.stop_all()
+        for db in self.databases:
+            with contextlib.suppress(subprocess.SubprocessError, OSError):
+                psql(f"drop database if exists {db} with (force)")
+        if keep:
+            say(f"{what} kept in {self.tmp}")
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
     def locust(self, label: str, host: str, patients: int, *, bare: bool, env: dict[str, str]) -> Step:
         """One step: Locust headless with --csv; the step's figures."""
         staff = 0 if bare else STAFF_USERS
@@ -673,11 +686,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     action_servers = get_settings().action_servers
 
-    def raise_interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, raise_interrupt)
+    interrupt_on_stop_signals()
 
     t_all = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="bench_cluster_"))
@@ -693,18 +702,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 say(f"  failed: {exc}")
                 targets.append(Target(f"{n} Rasa", n, action_servers, error=str(exc).splitlines()[0]))
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # the clean-up runs to its end
-            signal.signal(sig, signal.SIG_IGN)
-        bench.procs.stop_all()
-        for db in bench.databases:
-            with contextlib.suppress(subprocess.SubprocessError, OSError):
-                psql(f"drop database if exists {db} with (force)")
-        if args.keep:
-            say(f"logs and Locust's CSV files kept in {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, raise_interrupt)
+        with uninterrupted():
+            bench.clean_up(keep=args.keep, what="logs and Locust's CSV files")
 
     rasa, locust = versions()
     run = Run(

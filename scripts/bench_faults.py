@@ -53,7 +53,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scripts.bench_cluster import Bench, Plan, cluster, missing_prerequisite, warm_up  # noqa: E402
-from scripts.benchlib import cpu_name, free_port, git_commit, tail, wait_until, write_section  # noqa: E402
+from scripts.benchlib import (  # noqa: E402
+    cpu_name,
+    free_port,
+    git_commit,
+    interrupt_on_stop_signals,
+    tail,
+    uninterrupted,
+    wait_until,
+    write_section,
+)
 from scripts.cluster.haproxy import server_states  # noqa: E402
 
 SECTION = "faults"
@@ -477,11 +486,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"[faults] error: {problem}", file=sys.stderr)
         return 1
 
-    def raise_interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, raise_interrupt)
+    interrupt_on_stop_signals()
     t_all = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="bench_faults_"))
     os.chmod(tmp, 0o755)  # the postgres account reaches its folder inside
@@ -551,13 +556,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             say(f"last lines of {cluster_log}:\n{tail(cluster_log)}")
         raise
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_IGN)
-        bench.procs.stop_all()
-        if args.keep:
-            say(f"logs kept in {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        with uninterrupted():
+            bench.clean_up(keep=args.keep)
     section = report(rows, command, time.monotonic() - t_all, args.patients, args.seconds)
     write_section(Path(args.report), SECTION, section)
     print(section)

@@ -21,7 +21,6 @@ import platform
 import re
 import secrets
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -47,8 +46,10 @@ from scripts.benchlib import (  # noqa: E402
     cpu_name,
     free_port,
     git_commit,
+    interrupt_on_stop_signals,
     memory,
     tail,
+    uninterrupted,
     write_section,
 )
 
@@ -307,6 +308,8 @@ class Breakdown:
     """slot extraction, policies, running the action (action server round trip for the real one)"""
     after_action: list[float] = field(default_factory=list)
     """predicting action_listen, saving the tracker, the response back to the client"""
+    turn: list[int] = field(default_factory=list)
+    """the turn's index in its conversation (0 = the first message), one per entry of the three lists above"""
     nlu_parse: list[float] = field(default_factory=list)
     action_direct: list[float] = field(default_factory=list)
     action_direct_by_name: dict[str, list[float]] = field(default_factory=dict)
@@ -348,6 +351,7 @@ def timeline(server: Server, samples: list[Sample], out: Breakdown) -> list[tupl
             out.before_user.append((t_user - s.t_send) * 1000)
             out.to_action.append((t_action - t_user) * 1000)
             out.after_action.append((s.t_recv - t_action) * 1000)
+            out.turn.append(s.turn)
             actions.append((sender, str(acts[0]["name"]), t_action))
     return actions
 
@@ -895,11 +899,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     conversations = load_conversations(Path(args.cases))[: args.conversations or None]
 
-    def raise_interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGINT too: it may arrive ignored
-        signal.signal(sig, raise_interrupt)
+    interrupt_on_stop_signals()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_turns_"))
     (tmp / "tmp").mkdir()
@@ -907,12 +907,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         run_phases(bench)
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # the clean-up runs to its end
-            signal.signal(sig, signal.SIG_IGN)
-        bench.procs.stop_all()
-        shutil.rmtree(tmp, ignore_errors=True)
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, raise_interrupt)
+        with uninterrupted():
+            bench.procs.stop_all()
+            shutil.rmtree(tmp, ignore_errors=True)
     bench.total_s = time.perf_counter() - t_all
 
     write_section(Path(args.report), "turns", report(bench))

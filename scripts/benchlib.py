@@ -19,12 +19,22 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_TITLE = "# Benchmarks"
-SECTIONS = ("retrieval", "turns", "cluster", "faults", "console", "understanding-heldout", "understanding-train")
+SECTIONS = (
+    "retrieval",
+    "turns",
+    "turn-cost",
+    "cluster",
+    "faults",
+    "widgets",
+    "console",
+    "understanding-heldout",
+    "understanding-train",
+)
 """Every benchmark's section name, in the order they appear in the report."""
 
 
@@ -167,6 +177,33 @@ def tail(log: Path, lines: int = 30) -> str:
         return ""
 
 
+# --- signals --------------------------------------------------------------------------------------
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def interrupt_on_stop_signals() -> None:
+    """Ctrl-C, SIGTERM and SIGHUP raise KeyboardInterrupt, so a benchmark stops through its clean-up (SIGINT
+    set too: a process started in the background may get it ignored)."""
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, _raise_interrupt)
+
+
+@contextlib.contextmanager
+def uninterrupted() -> Iterator[None]:
+    """Stop signals ignored inside (a clean-up runs to its end), raising KeyboardInterrupt again after."""
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        interrupt_on_stop_signals()
+
+
 # --- /proc ----------------------------------------------------------------------------------------
 
 
@@ -238,6 +275,11 @@ class LoadMeter:
                 ours += sum(int(x) for x in stats[pid][11:15])
             todo += kids.get(pid, [])
         return time.monotonic(), busy, ours
+
+    def machine(self) -> float:
+        """Average number of cores busy on the whole machine since the meter started (every process)."""
+        t1, busy1, _ = self._snapshot()
+        return (busy1 - self.busy0) / self.tick / max(t1 - self.t0, 1e-9)
 
     def others(self) -> float:
         """Average number of cores busy with other processes since the meter started."""

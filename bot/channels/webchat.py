@@ -90,6 +90,7 @@ from bot.channels.limits import Guard, Refusal
 from bot.channels.staff import DeliveryResult
 from bot.channels.webchat_sessions import WidgetSessions
 from bot.runtime import staff_alerts
+from bot.tracker_store import underlying
 from core import web_origins
 from core.text_clean import clean_text
 
@@ -341,6 +342,9 @@ class WebChatInput(InputChannel):
             return tracker
 
         async def conversation(request: Request, sender: str, after: int) -> dict[str, Any]:
+            if await unchanged_since(request.app.ctx.agent.tracker_store, sender, after):
+                # nothing new: no handoff or emergency field, so the widget keeps what it shows
+                return {"messages": [], "cursor": after}
             tracker = await tracker_of(request, sender)
             if tracker is None:
                 return {"messages": [], "cursor": 0, "handoff": False}
@@ -585,6 +589,21 @@ class WebChatInput(InputChannel):
             return _private(response.json({"saved": True}, status=201))
 
         return hook
+
+
+async def unchanged_since(store: Any, sender: str, after: int) -> bool:
+    """True when the conversation still holds exactly the `after` events the widget has read: its poll (every
+    3 s while the panel is open) then costs one indexed count, not a read of the whole conversation, and a
+    staff reply stored by any process is seen at the next poll whichever process answers it. False (read it
+    all) for a first read, a store that cannot count, or a count that fails."""
+    count = getattr(underlying(store), "count_events", None)
+    if after <= 0 or count is None:
+        return False
+    try:
+        return bool(await asyncio.to_thread(count, sender) == after)
+    except Exception as error:
+        log.warning("webchat: could not count the events of %s (%s): reading the conversation", sender, error)
+        return False
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,7 @@ make it; the lint catches what a reviewer must fix."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
@@ -24,12 +22,12 @@ from actions.safety.warning_signs import SIGN_LABELS, detect_warning_signs
 from actions.services import Services
 from core.clinic import load_clinic
 from core.settings import PROJECT_ROOT, Settings
+from tests.rasa_env import run_in_rasa
 
 CLINIC = load_clinic(PROJECT_ROOT / "clinic.yml")
 FACTS = safety.ClinicFacts.from_mapping(CLINIC.model_dump(mode="json"))
 NOW = datetime(2026, 3, 10, 11, 0, tzinfo=ZoneInfo("Asia/Kolkata"))  # a Tuesday: the clinic is open
 PROMISE = CLINIC.business_hours.promise(NOW)
-RASA_PYTHON = PROJECT_ROOT / ".venv-rasa" / "bin" / "python"
 WARNING_SIGNS = "since the injections my throat is swelling and I can't breathe properly"
 
 # Distinct wording put into a temporary copy of the file, to see where it turns up.
@@ -256,18 +254,7 @@ print(json.dumps({
 def test_the_rasa_channels_use_the_one_source(edited: Path):
     """In the Rasa server's own environment (Python 3.10): the channel fallback, the unreadable-media
     reply and the web chat's config all show the edited copy."""
-    if not RASA_PYTHON.exists():
-        pytest.fail("needs .venv-rasa: run `make setup`")
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
-    done = subprocess.run(
-        [str(RASA_PYTHON), "-c", RASA_SCRIPT, str(edited), WARNING_SIGNS],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = run_in_rasa(RASA_SCRIPT, str(edited), WARNING_SIGNS, timeout=300)
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["disclaimer"].startswith("EDITED-DISCLAIMER")
     urgent_text, urgent_meta = out["fallback_urgent"][0]["text"], out["fallback_urgent"][1]["custom"]["meta"]

@@ -5,17 +5,12 @@ logged; with Redis answering, the lock is in Redis, where every Rasa process see
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from scripts.benchlib import free_port
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-RASA_PYTHON = PROJECT_ROOT / ".venv-rasa" / "bin" / "python"
+from tests.rasa_env import run_in_rasa
 
 SCRIPT = r"""
 import asyncio, json, logging, sys
@@ -48,18 +43,7 @@ print(json.dumps({"order": order, "down": store.down_since is not None, "seen": 
 
 
 def run(port: int, db: int) -> tuple[dict, str]:
-    if not RASA_PYTHON.exists():
-        pytest.fail("needs .venv-rasa: run `make setup`")
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
-    done = subprocess.run(
-        [str(RASA_PYTHON), "-c", SCRIPT, str(port), str(db)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = run_in_rasa(SCRIPT, str(port), str(db))
     return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
 
 

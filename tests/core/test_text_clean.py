@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import json
-import subprocess
 import sys
 import threading
 import time
@@ -21,6 +20,7 @@ from core.alerts import StaffAlerts
 from core.settings import PROJECT_ROOT, Settings
 from core.text_clean import MAX_DEPTH, clean_text, clean_value, is_clean
 from tests.loopback import LoopbackServer
+from tests.rasa_env import run_in_rasa
 
 MODULE = PROJECT_ROOT / "core" / "text_clean.py"
 
@@ -130,17 +130,7 @@ def test_the_module_uses_the_standard_library_only():
 
 
 def test_the_rasa_environment_imports_it():
-    python = PROJECT_ROOT / ".venv-rasa" / "bin" / "python"
-    if not python.exists():
-        pytest.fail("the Rasa environment (.venv-rasa) is needed: run `make setup`")
-    done = subprocess.run(
-        [str(python), "-c", "from core.text_clean import clean_text; print(ascii(clean_text('a\\ud800\\x00')))"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_in_rasa("from core.text_clean import clean_text; print(ascii(clean_text('a\\ud800\\x00')))")
     assert done.stdout.strip() == "'a\\ufffd '"
 
 

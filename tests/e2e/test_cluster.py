@@ -311,6 +311,23 @@ def test_one_public_port_routes_patients_to_rasa_and_staff_to_the_console(cluste
     assert all(s.up for s in states.values()), states
 
 
+def test_a_staff_reply_reaches_the_widget_whichever_rasa_process_answers_its_polls(cluster: Cluster) -> None:
+    chat = WebChat.start(cluster.url)
+    cursor = chat.say("I would like to talk to a person please")["cursor"]
+    reply = httpx.post(
+        f"{cluster.url}/webhooks/staff/reply",
+        json={"sender_id": chat.sender_id, "text": "Dr Rao here: how can I help?", "author": "dr.rao"},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=30,
+    )
+    assert reply.status_code == 200, reply.text
+    # each poll on a connection of its own: HAProxy shares them between both Rasa processes
+    polls = [chat.history(cursor) for _ in range(6)]
+    assert all([m["text"] for m in poll["messages"]] == ["Dr Rao here: how can I help?"] for poll in polls), polls
+    latest = polls[-1]["cursor"]
+    assert all(chat.history(latest) == {"messages": [], "cursor": latest} for _ in range(6))
+
+
 def test_a_killed_rasa_process_loses_no_message(cluster: Cluster) -> None:
     patients: list[Patient] = [RestPatient(cluster.url) for _ in range(3)]
     patients += [WidgetPatient(cluster.url) for _ in range(2)]
