@@ -4,7 +4,7 @@ PY := .venv/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 .DEFAULT_GOAL := help
 
-.PHONY: help setup lock index train run run-cluster ask test test-fast lint safety-report bench bench-cluster bench-faults bench-widgets clean
+.PHONY: help setup lock index train run run-cluster ask test test-fast lint safety-report bench bench-cluster bench-faults bench-widgets bench-turn-cost clean
 
 help:  ## list the targets
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' \
@@ -67,6 +67,9 @@ bench-cluster: train  ## Locust load on the cluster with 1, 2 and 4 Rasa process
 bench-faults: train  ## the cluster under load while a Rasa process, an action server, PostgreSQL and Redis fail in turn: messages sent, replied, stored, lost, duplicated (about 10 min), in docs/benchmarks.md
 	@scripts/setup-env.sh haproxy
 	@$(PY) scripts/bench_faults.py --report docs/benchmarks.md
+
+bench-turn-cost: train  ## where Rasa's CPU goes in a turn, turn 1 against turn 50 (about 3 min; also part of make bench), in docs/benchmarks.md
+	@$(PY) scripts/bench_turn_cost.py --report docs/benchmarks.md
 
 bench-widgets: train  ## 1,000 open widgets polling for staff replies on the cluster while patients write: polls/s, latency, CPU per poll, staff reply seen after (about 8 min), in docs/benchmarks.md
 	@scripts/setup-env.sh haproxy

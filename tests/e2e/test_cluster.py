@@ -102,17 +102,29 @@ class Cluster:
         return {f"{s.backend}/{s.server}": s for s in server_states(self.socket)}
 
 
-def start_cluster(tmp: Path, db: str) -> Generator[Cluster, None, None]:
+def start_cluster(tmp: Path, db: str, processes: int = 2, action_servers: int = 2) -> Generator[Cluster, None, None]:
+    """`make run-cluster` on free ports with the tracker store in database `db` (Redis database REDIS_DB): the
+    cluster once ready, then (on the generator's next step) stopped with Ctrl-C and checked to stop cleanly."""
     while True:
-        rasa_base, action_base, public, console = free_block(2), free_block(3), free_port(), free_port()
-        ports = [public, console, rasa_base, rasa_base + 1, action_base, action_base + 1, action_base + 2]
+        rasa_base, action_base, public, console = (
+            free_block(processes),
+            free_block(action_servers + 1),
+            free_port(),
+            free_port(),
+        )
+        ports = [
+            public,
+            console,
+            *range(rasa_base, rasa_base + processes),
+            *range(action_base, action_base + action_servers + 1),
+        ]
         if len(set(ports)) == len(ports):
             break
     env = {
         **os.environ,
         "MESO_ENV": "test",
-        "MESO_RASA_PROCESSES": "2",
-        "MESO_ACTION_SERVERS": "2",
+        "MESO_RASA_PROCESSES": str(processes),
+        "MESO_ACTION_SERVERS": str(action_servers),
         "MESO_PUBLIC_PORT": str(public),
         "MESO_RASA_PORT": str(rasa_base),
         "MESO_ACTION_PORT": str(action_base),
