@@ -290,6 +290,17 @@ class Settings(BaseSettings):
         return alert_channels.check_url(value.strip(), "MESO_CONSOLE_URL") if value and value.strip() else None
 
     @model_validator(mode="after")
+    def _urls_follow_ports(self) -> Settings:
+        """Rasa's and the action server's URLs follow their ports unless set themselves: a clinic that moves
+        `MESO_ACTION_PORT` or `MESO_RASA_PORT` must not leave Rasa calling an action server that is not there
+        (every answer would be the fallback) or the console replying to a Rasa that is not there."""
+        if "rasa_url" not in self.model_fields_set:
+            self.rasa_url = f"http://localhost:{self.rasa_port}"
+        if "action_server_url" not in self.model_fields_set:
+            self.action_server_url = f"http://localhost:{self.action_port}/webhook"
+        return self
+
+    @model_validator(mode="after")
     def _check_alert_delivery(self) -> Settings:
         """Alert recipients with no mail server, a password sent without TLS, or (production) plain-http chat
         webhooks or console link stop every service at start, naming the variable."""

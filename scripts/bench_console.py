@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import json
 import platform
 import random
@@ -160,6 +161,14 @@ def open_console(url: str) -> TestClient:
     return client
 
 
+def dashboard_call(client: TestClient) -> Callable[[], object]:
+    """The dashboard over 30 days from the day before the seeded conversations start (seed: 90 days ago)."""
+    first = datetime.date.fromtimestamp(time.time() - 91 * 86400)
+    return get(
+        client, "/api/dashboard", **{"from": first.isoformat(), "to": (first + datetime.timedelta(days=29)).isoformat()}
+    )
+
+
 def measure(client: TestClient) -> list[tuple[str, tuple[float, float]]]:
     return [
         ("list, page 1 (50 newest)", timed(get(client, "/api/conversations"))),
@@ -172,6 +181,7 @@ def measure(client: TestClient) -> list[tuple[str, tuple[float, float]]]:
         ('list, text search "warfarin"', timed(get(client, "/api/conversations", q="warfarin"))),
         ("transcript", timed(get(client, f"/api/conversations/web-{1:016d}"))),
         ("handoff queue", timed(get(client, "/api/handoffs"))),
+        ("dashboard, 30 days holding every conversation (target: under 1 s)", timed(dashboard_call(client), repeat=3)),
         ("knowledge gaps (2000 most recent)", timed(get(client, "/api/gaps"), repeat=3)),
         ("export CSV, kind=emergency", timed(get(client, "/api/export", kind="emergency"), repeat=1)),
         ("export JSONL, everything", timed(get(client, "/api/export", format="jsonl"), repeat=1)),

@@ -21,7 +21,7 @@ RASA_PY=.venv-rasa/bin/python
 [ -x "$PY" ] && [ -x "$RASA" ] || die "the environments are missing: run 'make run' (or scripts/setup-env.sh)"
 
 # Settings (one typed object; this prints them as shell assignments)
-eval "$($PY - <<'PYEOF'
+SETTINGS_SH="$($PY - <<'PYEOF'
 import shlex
 from core.alert_channels.config import from_settings
 from core.settings import get_settings
@@ -42,6 +42,7 @@ from core.web_origins import for_rasa
 print("CORS=(" + " ".join(shlex.quote(o) for o in for_rasa(s.allowed_widget_origins)) + ")")
 PYEOF
 )" || die "the settings are invalid (see above)"
+eval "$SETTINGS_SH"
 [ -f "$MODEL" ] || die "no trained model at $MODEL: run 'make run' (or scripts/train.sh)"
 if [ -z "$TOKEN" ]; then
   # No MESO_RASA_TOKEN (a first run on embedded defaults): a random one for this run only, so the staff
@@ -60,7 +61,7 @@ $PY -m core.private_files || die "cannot make the data files owner-only (see abo
 $PY -m bot.rasa_config >/dev/null || die "cannot write the Rasa configuration (see above)"
 
 port_free() { $PY -c "import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((sys.argv[2], int(sys.argv[1])))" "$1" "${2:-$HOST}" 2>/dev/null; }
-port_free "$ACTION_PORT" "$ACTION_HOST" || die "port $ACTION_PORT (action server) is already in use: stop whatever runs there, or set MESO_ACTION_PORT (and MESO_ACTION_SERVER_URL) to another port"
+port_free "$ACTION_PORT" "$ACTION_HOST" || die "port $ACTION_PORT (action server) is already in use: stop whatever runs there, or set MESO_ACTION_PORT to another port"
 port_free "$RASA_PORT" || die "port $RASA_PORT (Rasa) is already in use: stop whatever runs there (another 'make run'?), or set MESO_RASA_PORT to another port"
 port_free "$CONSOLE_PORT" || die "port $CONSOLE_PORT (staff console) is already in use: stop whatever runs there, or set MESO_CONSOLE_PORT to another port"
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/safety_report.py [--report docs/safety/safety-case.md] [--features chars|e5|both]
 
-For each split (train, held-out) and label it reports what the gate decided with the rules alone,
+For each split (train, held-out, fresh held-out) and label it reports what the gate decided with the rules alone,
 the learned detector alone, and both (what runs in production), per language; the one-sided 95%
 upper bound (Clopper-Pearson) on the emergency miss rate; every miss and every false alarm by id;
 and the detectors' time on 10,000-character messages. With --report, the figures replace the part
@@ -30,6 +30,13 @@ CORPUS = ROOT / "actions" / "safety" / "corpus"
 START, END = "<!-- safety-report:start -->", "<!-- safety-report:end -->"
 LABELS = ("emergency", "personal_medical", "general")
 LANGS = ("en", "hinglish", "hi")
+SPLITS = {
+    "train": "Training split",
+    "heldout": "Held-out split (frozen; never used for tuning)",
+    "heldout2": "Fresh held-out split (written 2026-12-01 by a writer who saw neither the detectors nor any corpus; frozen)",
+}
+"""Each split of the corpus (a folder of actions/safety/corpus/) and its heading; misses are shown by text only
+for the training split."""
 
 
 @dataclass(frozen=True)
@@ -216,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
     ]
     default = learned_mod.FEATURES
-    for split in ("train", "heldout"):
+    for split, title in SPLITS.items():
         cases = load_split(split)
         results: dict[str, dict[str, Outcome]] = {"rules": evaluate(cases, assess)}
         for features, det in detectors.items():
@@ -229,7 +236,6 @@ def main(argv: list[str] | None = None) -> int:
         res = results.get(production, results["rules"])
         emergencies = [c for c in cases if c.label == "emergency"]
         missed = sum(not res[c.id].emergency for c in emergencies)
-        title = "Training split" if split == "train" else "Held-out split (frozen; never used for tuning)"
         out += [f"### {title}", "", *table(cases, results), ""]
         out += [
             f"Production configuration ({production}): {missed} of {len(emergencies)} emergencies missed; "

@@ -538,9 +538,11 @@ def hold_short(facts: ClinicFacts, lang: str = "en") -> str:
     return current(lang).render("hold_short", facts)
 
 
-def channel_fallback(facts: ClinicFacts, warning_signs: bool, lang: str = "en") -> str:
-    """What a channel says when the dialogue failed: urgent care if the message has warning signs."""
-    return current(lang).render("channel_fallback_emergency" if warning_signs else "channel_fallback", facts)
+def channel_fallback(facts: ClinicFacts, warning_signs: bool, lang: str = "en", *, personal: bool = False) -> str:
+    """What a channel says when the dialogue failed: urgent care if the message has warning signs, that a
+    clinician will answer if it reads as a personal medical question, the polite fallback otherwise."""
+    chosen = "channel_fallback_emergency" if warning_signs else "channel_fallback_personal" if personal else None
+    return current(lang).render(chosen or "channel_fallback", facts)
 
 
 def unreadable_media(facts: ClinicFacts, what: str, lang: str = "en") -> str:

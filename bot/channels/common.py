@@ -37,6 +37,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.safety import texts as safety_texts
+from actions.safety.personal_medical import detect_personal_medical
 from actions.safety.warning_signs import detect_warning_signs
 from bot.channels.bodies import BadJson, TooLarge, close_unread_body, parse_json, read_body
 from bot.channels.fallback import (
@@ -72,13 +73,28 @@ def clinic() -> dict[str, Any]:
         return {}
 
 
+def _reads_personal(sender: str, text: str) -> bool:
+    """The rule-based personal-medical detector; a detector that raises counts as a personal question (a
+    handoff, never an answer)."""
+    try:
+        return detect_personal_medical(text) is not None
+    except Exception:
+        log.exception("the personal-medical detector raised on a message from %s: handing it to staff", sender)
+        return True
+
+
 def fallback_reply(sender: str, text: str) -> list[dict[str, Any]]:
     """What the patient gets when the dialogue could not produce a reply (as Rasa messages)."""
     warning_signs = bool(detect_warning_signs(text))
-    body = safety_texts.channel_fallback(safety_texts.ClinicFacts.from_mapping(clinic()), warning_signs)
+    personal = not warning_signs and _reads_personal(sender, text)
+    facts = safety_texts.ClinicFacts.from_mapping(clinic())
+    body = safety_texts.channel_fallback(facts, warning_signs, personal=personal)
     if warning_signs:
         log.error("EMERGENCY from %s answered by the channel fallback (dialogue failed)", sender)
         meta = {"kind": "emergency", "handoff": False, "reason": "channel_fallback"}
+    elif personal:
+        log.error("personal medical question from %s handed to staff by the channel fallback (dialogue failed)", sender)
+        meta = {"kind": "handoff", "handoff": False, "reason": "channel_fallback"}
     else:
         meta = {"kind": "clarify", "handoff": False, "reason": "channel_fallback"}
     meta.update({"topics": [], "passage_ids": [], "confidence": 0.0, "disclaimer": True})

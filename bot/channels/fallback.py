@@ -4,9 +4,11 @@ the pure parts of that live here, without Rasa, so they can be tested on their o
 - `run_dialogue`: runs one turn of the dialogue with a time limit. On time-out the turn is
   cancelled and waited for (so it has let go of the conversation lock and stored nothing); a turn
   that finished just as the time ran out keeps its reply, so a patient never gets two replies.
-- `build_fallback`: what the patient gets instead, decided by the rule-based warning-sign detector:
-  urgent-care text, an emergency handoff and an emergency staff alert for warning signs; the polite
-  fallback otherwise; a handoff and a staff alert if the detector itself raised (never silence).
+- `build_fallback`: what the patient gets instead, decided by the rule-based detectors: urgent-care
+  text, an emergency handoff and an emergency staff alert for warning signs; for a personal medical
+  question (the channel's fallback wording says so in its metadata, kind "handoff"), a handoff to a
+  clinician and a staff alert; the polite fallback otherwise; a handoff and a staff alert if the
+  warning-sign detector itself raised (never silence).
 
 Standard library only.
 """
@@ -142,14 +144,15 @@ def build_fallback(sender: str, text: str, failure: Failure, reply_for: ReplyFor
     if not texts:
         texts = [LAST_RESORT_URGENT if emergency else LAST_RESORT]
         their_meta = {}
-    handoff = emergency or detector_failed
+    personal = not emergency and their_meta.get("kind") == "handoff"  # read as a personal medical question
+    handoff = emergency or detector_failed or personal
     extra: dict[str, Any] = {"failure": failure}
     if sign_ids:
         extra["warning_signs"] = sign_ids
     if detector_failed:
         extra["detector_error"] = True
     meta: dict[str, Any] = {
-        "kind": "emergency" if emergency else "handoff" if detector_failed else "clarify",
+        "kind": "emergency" if emergency else "handoff" if detector_failed or personal else "clarify",
         "topics": [],
         "passage_ids": [],
         "confidence": 0.0,
@@ -166,4 +169,7 @@ def build_fallback(sender: str, text: str, failure: Failure, reply_for: ReplyFor
     elif detector_failed:
         slots = {"handoff": True, "handoff_reason": "detector_error", "hold_notices": 0.0, "pending_offer": None}
         alert = StaffAlert("handoff", f"{REASON}:{failure}:detector_error")
+    elif personal:
+        slots = {"handoff": True, "handoff_reason": "personal", "hold_notices": 0.0, "pending_offer": None}
+        alert = StaffAlert("handoff", f"{REASON}:{failure}:personal_medical")
     return Fallback(texts=tuple(texts), meta=meta, slots=slots, alert=alert)

@@ -123,7 +123,9 @@ def test_a_sign_anywhere_in_10000_characters_is_found_quickly(where: str) -> Non
     found = detect_warning_signs(text)
     elapsed = time.perf_counter() - t0
     assert {s.id for s in found} >= {"throat_swelling", "fainting"}
-    assert elapsed < 1.0, f"{elapsed:.2f} s: the detector must stay linear on a full-size message"
+    # a guard against backtracking or quadratic work (minutes on 10,000 characters), not a speed target:
+    # the detector's time is measured by make safety-report
+    assert elapsed < 5.0, f"{elapsed:.2f} s: the detector must stay linear on a full-size message"
 
 
 REPETITIVE = [
@@ -148,7 +150,7 @@ def test_repetitive_input_has_a_definite_answer_in_bounded_time(text: str) -> No
     found = detect_warning_signs(text)
     elapsed = time.perf_counter() - t0
     assert isinstance(found, tuple) and all(s.id in load("warning_signs").rules for s in found)
-    assert elapsed < 2.0, f"{elapsed:.2f} s on a pathological 10,000-character input"
+    assert elapsed < 5.0, f"{elapsed:.2f} s on a pathological 10,000-character input"  # a guard, as above
     # and it is still a detector: the same input with a real sign at the end is caught
     assert detect_warning_signs(text[: MAX_CHARS - 40] + ". I cannot breathe")
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from actions.safety.personal_medical import detect_personal_medical
 from actions.safety.warning_signs import detect_warning_signs
 from bot.channels.fallback import (
     LAST_RESORT,
@@ -23,18 +24,23 @@ from bot.channels.fallback import (
 
 URGENT = "I can't breathe and my lips are swelling after the injections"
 ORDINARY = "how many sessions will I need?"
+PERSONAL = "I'm on warfarin for my heart, is it safe for me to have the face meso?"
 CONTRACT_FIELDS = {"kind", "topics", "passage_ids", "confidence", "disclaimer", "handoff"}
 
 
 def wording(sender: str, text: str) -> list[dict[str, Any]]:
     """Stands in for bot/channels/common.py `fallback_reply` (same shape: text, then metadata)."""
     urgent = bool(detect_warning_signs(text))
+    personal = not urgent and detect_personal_medical(text) is not None
+    kind = "emergency" if urgent else "handoff" if personal else "clarify"
+    said = {
+        "emergency": "URGENT: call 112 now.",
+        "handoff": "A clinician will answer.",
+        "clarify": "Sorry, please try again.",
+    }
     return [
-        {"recipient_id": sender, "text": "URGENT: call 112 now." if urgent else "Sorry, please try again."},
-        {
-            "recipient_id": sender,
-            "custom": {"meta": {"kind": "emergency" if urgent else "clarify", "disclaimer": True}},
-        },
+        {"recipient_id": sender, "text": said[kind]},
+        {"recipient_id": sender, "custom": {"meta": {"kind": kind, "disclaimer": True}}},
     ]
 
 
@@ -60,6 +66,17 @@ def test_an_ordinary_question_gets_the_polite_fallback_and_nobody_is_paged():
     assert fallback.meta["kind"] == "clarify" and fallback.meta["handoff"] is False
     assert fallback.meta["disclaimer"] is True  # as the wording said
     assert fallback.slots == {} and fallback.alert is None
+
+
+def test_a_personal_medical_question_goes_to_a_clinician_with_a_handoff_alert_not_the_polite_fallback():
+    """With the action server down, a medicine question once got "Sorry, try again" and no handoff: the
+    channel's rules know personal medical questions too (fail closed: a handoff, never an answer)."""
+    fallback = build_fallback("p7", PERSONAL, "no_reply", wording, detect_warning_signs)
+    assert fallback.texts == ("A clinician will answer.",)
+    assert fallback.meta["kind"] == "handoff" and fallback.meta["handoff"] is True
+    assert fallback.slots["handoff"] is True and fallback.slots["handoff_reason"] == "personal"
+    assert fallback.alert is not None and fallback.alert.kind == "handoff"
+    assert fallback.alert.reason == "channel_fallback:no_reply:personal_medical"
 
 
 def test_a_detector_that_raises_hands_the_conversation_to_staff_never_silence():

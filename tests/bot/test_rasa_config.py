@@ -32,6 +32,19 @@ def test_sqlite_by_default(tmp_path):
     assert out.stat().st_mode & 0o077 == 0
 
 
+def test_moving_a_port_moves_the_url_rasa_and_the_console_call(tmp_path, monkeypatch):
+    """MESO_ACTION_PORT alone once left Rasa calling port 5055: every answer was the fallback, and personal
+    medical questions were not handed to a clinician (the channel's fallback only knows warning signs)."""
+    for name in ("MESO_ACTION_SERVER_URL", "MESO_RASA_URL"):
+        monkeypatch.delenv(name, raising=False)
+    moved = Settings(rasa_run_dir=tmp_path, action_port=5955, rasa_port=5905)
+    endpoints = yaml.safe_load((rasa_config.write(moved) / "endpoints.yml").read_text())
+    assert endpoints["action_endpoint"]["url"] == "http://localhost:5955/webhook"
+    assert moved.rasa_url == "http://localhost:5905"
+    chosen = Settings(action_port=5955, action_server_url="http://actions.internal:80/webhook", rasa_url="http://r:1")
+    assert (chosen.action_server_url, chosen.rasa_url) == ("http://actions.internal:80/webhook", "http://r:1")
+
+
 def test_rasa_sends_the_action_servers_secret_in_a_header(tmp_path):
     settings = Settings(
         rasa_run_dir=tmp_path / "run", action_server_secret="a" * 32, tracker_db_url=f"sqlite:///{tmp_path / 't.db'}"

@@ -229,16 +229,20 @@ def test_a_mail_server_that_is_down_neither_delays_nor_breaks_the_alert(
     try:
         config = DeliveryConfig(
             routes=(RoleRoute("clinician", emails=CLINICIANS, kinds=("emergency",)),),
-            smtp=SmtpConfig(host="127.0.0.1", port=port, security="none", sender="alerts@clinic.test", timeout=0.5),
-            retry_delays=(0.05, 0.05),
+            smtp=SmtpConfig(host="127.0.0.1", port=port, security="none", sender="alerts@clinic.test", timeout=1.0),
+            retry_delays=(0.5, 0.5),
         )
         delivery = delivery_for(config, deliveries)
         alerts = StaffAlerts(tmp_path / "alerts.jsonl", delivery=delivery)
         caplog.set_level(logging.WARNING, logger="core.alert_channels")
 
-        started = time.monotonic()
         alert = alerts.send("emergency", SENDER, "webchat", SAID, "warning_sign:airway")
-        assert time.monotonic() - started < 0.3  # the patient's reply does not wait for the mail server
+        # the patient's reply does not wait for the mail server: when send returns, delivery has not given up
+        # (that takes three attempts and two pauses), and a silent server's first attempt (1 s) is still open
+        logged = [r.levelno for r in caplog.records if r.name.startswith("core.alert_channels")]
+        assert logging.ERROR not in logged
+        if server == "silent":
+            assert logged == []
 
         assert json.loads((tmp_path / "alerts.jsonl").read_text())["patient_ref"] == alert.patient_ref
         assert delivery.drain(15)

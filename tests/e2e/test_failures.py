@@ -256,12 +256,19 @@ def test_killed_action_server_urgent_path_is_answered_recorded_and_restarted(ass
         assert took < TIME_LIMIT + SLACK
         assert meta["kind"] == "clarify" and meta["reason"] == "channel_fallback"
         assert texts_of(messages).strip()
+        # A personal medical question: handed to a clinician by the channel's own rules, not "try again".
+        personal_sender = new_sender()
+        messages, meta, took = ask(assistant, personal_sender, PERSONAL)
+        assert took < TIME_LIMIT + SLACK
+        assert meta["kind"] == "handoff" and meta["handoff"] is True and meta["reason"] == "channel_fallback"
+        assert "clinician" in texts_of(messages)
 
-    # Staff are alerted about the emergency (and only about the emergency).
+    # Staff are alerted about the emergency and the personal question, not about the ordinary one.
     alerts = alerts_for(assistant, web_sender)
     assert [a["kind"] for a in alerts] == ["emergency"]
     assert alerts[0]["reason"].startswith("channel_fallback:") and "text" not in alerts[0]
     assert alerts_for(assistant, rest_sender) == []
+    assert [a["kind"] for a in alerts_for(assistant, personal_sender)] == ["handoff"]
 
     # The conversation holds the patient's message, the reply with kind emergency, and the handoff.
     stored = events(assistant, web_sender)
@@ -272,6 +279,8 @@ def test_killed_action_server_urgent_path_is_answered_recorded_and_restarted(ass
     assert slots["handoff"] is True and slots["handoff_reason"] == "emergency"
     (turn,) = replies_to(events(assistant, rest_sender), ORDINARY)
     assert [m["kind"] for m in metas(turn)] == ["clarify"]
+    slots = {e["name"]: e["value"] for e in events(assistant, personal_sender) if e.get("event") == "slot"}
+    assert slots["handoff"] is True and slots["handoff_reason"] == "personal"
 
     # A reload of the widget shows the message and the urgent reply.
     history = chat.history()
