@@ -91,16 +91,7 @@ class Assistant:
             return db.execute("SELECT count(*) FROM events WHERE sender_id = ?", (sender,)).fetchone()[0]
 
     def staff_reply(self, sender: str, text: str, token: str = TOKEN) -> tuple[int, Any]:
-        req = urllib.request.Request(
-            self.url + "/webhooks/staff/reply",
-            data=json.dumps({"sender_id": sender, "text": text, "author": "dr.test"}).encode(),
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-        )
-        try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                return resp.status, json.loads(resp.read() or b"null")
-        except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read() or b"null")
+        return staff_reply(self.url, sender, text, token)
 
     def alive(self) -> bool:
         try:
@@ -108,6 +99,20 @@ class Assistant:
             return True
         except OSError:
             return False
+
+
+def staff_reply(url: str, sender: str, text: str, token: str = TOKEN, author: str = "dr.test") -> tuple[int, Any]:
+    """A clinician's reply through Rasa's staff webhook at `url` (an assistant, a cluster's public port): status, body."""
+    req = urllib.request.Request(
+        url + "/webhooks/staff/reply",
+        data=json.dumps({"sender_id": sender, "text": text, "author": author}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
 
 
 def meta_of(messages: list[dict[str, Any]]) -> dict[str, Any] | None:

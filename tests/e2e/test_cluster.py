@@ -33,7 +33,7 @@ import pytest
 from core.settings import PROJECT_ROOT
 from scripts.benchlib import free_port, stop_group, wait_port_free
 from scripts.cluster.haproxy import ServerState, find_binary, server_states
-from tests.e2e.conftest import MODEL, TOKEN
+from tests.e2e.conftest import MODEL, TOKEN, staff_reply
 from tests.e2e.test_postgres_tracker import psql
 from tests.e2e.webchat import WebChat, call
 
@@ -326,13 +326,8 @@ def test_one_public_port_routes_patients_to_rasa_and_staff_to_the_console(cluste
 def test_a_staff_reply_reaches_the_widget_whichever_rasa_process_answers_its_polls(cluster: Cluster) -> None:
     chat = WebChat.start(cluster.url)
     cursor = chat.say("I would like to talk to a person please")["cursor"]
-    reply = httpx.post(
-        f"{cluster.url}/webhooks/staff/reply",
-        json={"sender_id": chat.sender_id, "text": "Dr Rao here: how can I help?", "author": "dr.rao"},
-        headers={"Authorization": f"Bearer {TOKEN}"},
-        timeout=30,
-    )
-    assert reply.status_code == 200, reply.text
+    status, answer = staff_reply(cluster.url, chat.sender_id, "Dr Rao here: how can I help?", author="dr.rao")
+    assert status == 200, answer
     # each poll on a connection of its own: HAProxy shares them between both Rasa processes
     polls = [chat.history(cursor) for _ in range(6)]
     assert all([m["text"] for m in poll["messages"]] == ["Dr Rao here: how can I help?"] for poll in polls), polls

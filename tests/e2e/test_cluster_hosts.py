@@ -14,7 +14,7 @@ import pytest
 
 from core.settings import PROJECT_ROOT
 from scripts.cluster.haproxy import find_binary
-from tests.e2e.conftest import MODEL, TOKEN
+from tests.e2e.conftest import MODEL, staff_reply
 from tests.e2e.test_cluster import Cluster, start_cluster, stored_turns
 from tests.e2e.test_postgres_tracker import psql
 from tests.e2e.webchat import WebChat
@@ -50,13 +50,8 @@ def test_a_widget_patient_moving_between_hosts_keeps_one_conversation_and_gets_t
     first = on_b.say("how many sessions are usually needed")
     second = on_a.say("I would like to talk to a person please", after=first["cursor"])
     assert second["handoff"] is True and second["cursor"] > first["cursor"]
-    reply = httpx.post(
-        f"{b.url}/webhooks/staff/reply",
-        json={"sender_id": on_a.sender_id, "text": "Dr Rao here, from the other host.", "author": "dr.rao"},
-        headers={"Authorization": f"Bearer {TOKEN}"},
-        timeout=30,
-    )
-    assert reply.status_code == 200, reply.text
+    status, answer = staff_reply(b.url, on_a.sender_id, "Dr Rao here, from the other host.", author="dr.rao")
+    assert status == 200, answer
     update = on_a.history(second["cursor"])
     assert [m["text"] for m in update["messages"]] == ["Dr Rao here, from the other host."]
     assert on_b.history(update["cursor"]) == {"messages": [], "cursor": update["cursor"]}
