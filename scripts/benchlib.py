@@ -93,8 +93,17 @@ def wait_until(
 # --- processes ------------------------------------------------------------------------------------
 
 
+def own_session() -> None:
+    """Popen's preexec_fn for a server stopped with Ctrl-C: a session (process group) of its own, and SIGINT
+    back to its default. A process started from a background job of a non-interactive shell inherits SIGINT
+    ignored, and a shell script cannot trap a signal ignored at its start: scripts/run.sh would then keep
+    restarting the servers that Ctrl-C stopped instead of stopping with them."""
+    os.setsid()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def stop_group(proc: subprocess.Popen, stop_signal: int = signal.SIGINT, timeout: float = 30.0) -> bool:
-    """Stops a process started with start_new_session=True and everything it started: the stop
+    """Stops a process started in its own session (`own_session`) and everything it started: the stop
     signal to its process group, SIGKILL after `timeout`, then SIGKILL to whatever is left of the
     group. True when the stop signal alone ended the process and, within 2 s, every process of its
     group (nothing had to be killed)."""
@@ -138,7 +147,7 @@ class Processes:
     ) -> subprocess.Popen[bytes]:
         with log.open("wb") as fh:
             proc = subprocess.Popen(
-                [str(c) for c in cmd], cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True
+                [str(c) for c in cmd], cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT, preexec_fn=own_session
             )
         self.procs.append(proc)
         self.stop_signal[proc.pid] = stop_signal

@@ -16,6 +16,9 @@ from core.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 RASA = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PY = RASA.with_name("python")
+AS_SERVED = "from bot import model_loading; model_loading.install(); from rasa.__main__ import main; main()"
+"""`rasa ARGS` with the model loaded the way bot.rasa_run loads it for patients (bot/model_loading.py)."""
 MODEL = PROJECT_ROOT / "var" / "rasa" / "models" / "meso.tar.gz"
 GENERATED = PROJECT_ROOT / "var" / "rasa" / "data"
 
@@ -25,7 +28,12 @@ def rasa(*args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
         pytest.fail("needs .venv-rasa and a trained model: run `make test` (it trains first)")
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     return subprocess.run(
-        [str(RASA), *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout
+        [str(RASA_PY), "-c", AS_SERVED, *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 

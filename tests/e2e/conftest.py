@@ -21,7 +21,7 @@ import pytest
 
 from core.rasa_api import api_jwt
 from core.settings import PROJECT_ROOT
-from scripts.benchlib import free_port, stop_group, wait_port_free
+from scripts.benchlib import free_port, own_session, stop_group, wait_port_free
 from tests.e2e.fake_platforms import FakePlatforms
 
 MODEL = PROJECT_ROOT / "var" / "rasa" / "models" / "meso.tar.gz"
@@ -153,7 +153,7 @@ def start_assistant(tmp: Path, **overrides: str):
         stdout=fh,
         stderr=subprocess.STDOUT,
         text=True,
-        start_new_session=True,
+        preexec_fn=own_session,
     )
     deadline = time.monotonic() + READY_SECONDS
     while time.monotonic() < deadline:

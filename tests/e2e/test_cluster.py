@@ -31,7 +31,7 @@ import httpx
 import pytest
 
 from core.settings import PROJECT_ROOT
-from scripts.benchlib import free_port, stop_group, wait_port_free
+from scripts.benchlib import free_port, own_session, stop_group, wait_port_free
 from scripts.cluster.haproxy import ServerState, find_binary, server_states
 from tests.e2e.conftest import MODEL, TOKEN, staff_reply
 from tests.e2e.test_postgres_tracker import psql
@@ -147,7 +147,7 @@ def start_cluster(tmp: Path, db: str, processes: int = 2, action_servers: int = 
         stdout=fh,
         stderr=subprocess.STDOUT,
         text=True,
-        start_new_session=True,
+        preexec_fn=own_session,
     )
     deadline = time.monotonic() + READY_SECONDS
     while not re.search(r"\[cluster\]\S* ready in", log.read_text()):

@@ -40,7 +40,7 @@ import pytest
 
 from core.clinic import load_clinic
 from core.settings import PROJECT_ROOT, Settings
-from tests.e2e.conftest import MODEL, TOKEN, Assistant, free_port, meta_of, start_assistant, texts_of
+from tests.e2e.conftest import MODEL, TOKEN, Assistant, free_port, meta_of, own_session, start_assistant, texts_of
 from tests.e2e.webchat import WebChat
 
 pytestmark = pytest.mark.slow
@@ -396,7 +396,7 @@ def test_rasa_refuses_to_start_on_a_tracker_database_it_cannot_write(tmp_path: P
             capture_output=True,
             text=True,
             timeout=900,
-            start_new_session=True,
+            preexec_fn=own_session,
         )
     output = done.stdout + done.stderr
     assert done.returncode != 0, output

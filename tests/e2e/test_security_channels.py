@@ -425,13 +425,17 @@ def test_each_key_has_its_own_budget(guarded):
     # the first 429 comes after at least the minute's budget
     headers = {"X-API-Key": SPARE_KEY, "X-Forwarded-For": new_address(), "Content-Type": "application/json"}
     statuses: list[int] = []
+    retry_after = ""
     with httpx.Client(base_url=guarded.url, headers=headers, timeout=TIMEOUT) as client:
         while 429 not in statuses and len(statuses) < 4 * PER_KEY:
-            statuses.append(client.post("/webhooks/rest/webhook", content=b"{}").status_code)
+            response = client.post("/webhooks/rest/webhook", content=b"{}")
+            statuses.append(response.status_code)
+            retry_after = response.headers.get("Retry-After", "")
     assert 429 in statuses and statuses.index(429) >= PER_KEY
     assert set(statuses[:-1]) == {400}
-    over = rest(guarded, "spare-sender", "hi", key=SPARE_KEY)
-    assert over.status_code == 429 and int(over.headers["Retry-After"]) >= 1
+    # the refused caller is told when to come back (the budget refills a token every 0.4 s, so a later
+    # request of its own may already be let through again: that is the refill, not a leak)
+    assert int(retry_after) >= 1
     assert rest(guarded, "partner-sender", "hi").status_code == 200  # another integration is not held up
 
 

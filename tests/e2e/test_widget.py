@@ -482,6 +482,11 @@ def test_typing_indicator_and_lost_connection(page: Page, assistant):
     expect(page.get_by_text("The assistant is typing…")).to_be_visible()
     expect(page.locator(".outgoing")).to_contain_text("Sending…")
     shot(page, "10-typing")
+    # the indicator shows as the widget sends; the held request reaches this process's handler a moment later
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(100)
     assert len(held) == 1
     held[0].continue_()
     page.unroute("**/webhooks/webchat/webhook")
