@@ -42,11 +42,15 @@ def turn_from_tracker(tracker: Tracker) -> Turn:
     )
 
 
-def deliver(reply: Reply, dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
+def deliver(reply: Reply, dispatcher: CollectingDispatcher, slots: dict[str, Any]) -> list[dict[str, Any]]:
+    """The reply's messages to the dispatcher; a SlotSet event for each slot the reply changes. A slot set to
+    the value it already has is left out: it changes nothing Rasa or the console reads (both follow a slot's
+    value), and every event is read, sent to the action server and checked again on each later turn of the
+    conversation (about half of an answer's slot events were such no-ops)."""
     for message in reply.messages:
         dispatcher.utter_message(**message)
     dispatcher.utter_message(json_message=reply.meta.payload())
-    return [SlotSet(name, value) for name, value in reply.slots.items()]
+    return [SlotSet(name, value) for name, value in reply.slots.items() if name not in slots or slots[name] != value]
 
 
 class _TurnAction(Action):
@@ -62,7 +66,7 @@ class _TurnAction(Action):
         turn = turn_from_tracker(tracker)
         reply = respond(turn, self.route, get_services())
         log.info("%s %s -> %s %s", self.action_name, turn.sender_id, reply.meta.kind, reply.meta.reason)
-        return deliver(reply, dispatcher)
+        return deliver(reply, dispatcher, turn.slots)
 
 
 class ActionAnswer(_TurnAction):

@@ -13,6 +13,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import actions as rasa_actions
+from actions.actions import turn_from_tracker
+from actions.respond import respond
 from actions.services import Services
 from core.settings import PROJECT_ROOT, Settings
 from knowledge.render import DISCLAIMER
@@ -109,6 +111,21 @@ def test_handed_off_conversation_only_holds():
         rasa_actions.ActionAnswer, tracker("what does it cost", "ask_question", handoff=True, hold_notices=1.0)
     )
     assert meta["kind"] == "handoff" and meta["disclaimer"] and "a person from the team" in text
+
+
+def test_a_turn_sends_only_the_slots_it_changes(services):
+    """The next turn of the same conversation leaves out the slots it sets to the values they already hold,
+    and the conversation's slots end exactly as if every slot had been sent."""
+    question = "is there much downtime afterwards"
+    _, _, first, _ = run(rasa_actions.ActionAnswer, tracker(question, "ask_question"))
+    trk = tracker(question, "ask_question", **{k: v for k, v in first.items() if k != "consent"})
+    trk.slots["consent"] = first["consent"]
+    before = dict(trk.slots)
+    every = respond(turn_from_tracker(trk), "answer", services).slots
+    _, _, second, _ = run(rasa_actions.ActionAnswer, trk)
+    assert {**before, **second} == {**before, **every}
+    assert all(before[name] != value for name, value in second.items())
+    assert len(second) < len(every), "nothing was left out: the same question twice repeats most slot values"
 
 
 # Unsure retrieval (buttons, then after a second miss the offer of a person): test_clarify.py, with a

@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, Locator, Page, Request, Route, expect
 from bot.channels.feedback import read_feedback
 from core.settings import PROJECT_ROOT
 from knowledge.render import DISCLAIMER
-from tests.e2e.conftest import TOKEN
+from tests.e2e.conftest import staff_reply
 from tests.e2e.webchat import page_sender, page_session, sender_of
 from tests.loopback import LoopbackServer
 
@@ -158,16 +158,6 @@ def ask(page: Page, text: str) -> Locator:
     return wait_for_reply(page, before)
 
 
-def staff_reply(assistant, sender_id: str, text: str) -> None:
-    req = urllib.request.Request(
-        assistant.url + "/webhooks/staff/reply",
-        data=json.dumps({"sender_id": sender_id, "text": text, "author": "dr.widget"}).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
-    )
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        assert resp.status == 200
-
-
 def user_events(assistant, sender_id: str) -> list[dict[str, Any]]:
     return [e for e in assistant.tracker(sender_id)["events"] if e["event"] == "user"]
 
@@ -261,7 +251,7 @@ def test_patient_conversation_from_consent_to_emergency(page: Page, assistant):
 
     # A clinician answers from the staff side: the reply shows up by itself.
     staff_text = "Hello, this is Dr Widget from the clinic. Please pause before booking; I will call you today."
-    staff_reply(assistant, sender_id, staff_text)
+    assert staff_reply(assistant.url, sender_id, staff_text, author="dr.widget")[0] == 200
     staff = page.locator(".msg.staff")
     expect(staff).to_have_count(1, timeout=15_000)
     expect(staff).to_contain_text(staff_text)
@@ -271,7 +261,10 @@ def test_patient_conversation_from_consent_to_emergency(page: Page, assistant):
     # With the chat closed, a second staff reply shows as a count on the launcher.
     page.get_by_role("button", name="Close chat").click()
     expect(dialog(page)).to_be_hidden()
-    staff_reply(assistant, sender_id, "One more thing: please bring a list of your medicines.")
+    status, _ = staff_reply(
+        assistant.url, sender_id, "One more thing: please bring a list of your medicines.", author="dr.widget"
+    )
+    assert status == 200
     expect(page.get_by_role("button", name=f"{LAUNCHER} (1 new message)")).to_be_visible(timeout=15_000)
     shot(page, "06b-unread-badge")
     launcher(page).click()
