@@ -9,6 +9,7 @@ covers passes the gate.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -42,7 +43,7 @@ def turn_from_tracker(tracker: Tracker) -> Turn:
     )
 
 
-def deliver(reply: Reply, dispatcher: CollectingDispatcher, slots: dict[str, Any]) -> list[dict[str, Any]]:
+def deliver(reply: Reply, dispatcher: CollectingDispatcher, slots: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The reply's messages to the dispatcher; a SlotSet event for each slot the reply changes. A slot set to
     the value it already has is left out: it changes nothing Rasa or the console reads (both follow a slot's
     value), and every event is read, sent to the action server and checked again on each later turn of the
