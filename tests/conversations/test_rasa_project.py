@@ -7,16 +7,15 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 
 import pytest
 
 from core.settings import PROJECT_ROOT
+from tests.rasa_env import run_in_rasa
 
 pytestmark = pytest.mark.slow
 RASA = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
-RASA_PY = RASA.with_name("python")
 AS_SERVED = "from bot import model_loading; model_loading.install(); from rasa.__main__ import main; main()"
 """`rasa ARGS` with the model loaded the way bot.rasa_run loads it for patients (bot/model_loading.py)."""
 MODEL = PROJECT_ROOT / "var" / "rasa" / "models" / "meso.tar.gz"
@@ -26,15 +25,7 @@ GENERATED = PROJECT_ROOT / "var" / "rasa" / "data"
 def rasa(*args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
     if not RASA.exists() or not MODEL.exists():
         pytest.fail("needs .venv-rasa and a trained model: run `make test` (it trains first)")
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    return subprocess.run(
-        [str(RASA_PY), "-c", AS_SERVED, *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return run_in_rasa(AS_SERVED, *args, timeout=timeout, check=False)
 
 
 def test_rasa_data_validate_is_clean():
