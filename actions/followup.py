@@ -31,7 +31,17 @@ _TREATMENTS = {
     "kybella": "fat-dissolving injections",
     "hydrafacial": "facials",
     "facial": "facials",
+    "dermaplaning": "dermaplaning",
+    "microdermabrasion": "microdermabrasion",
+    "tattoo": "tattoo removal",
+    "transplant": "hair transplant",
 }
+_MESOTHERAPY = re.compile(r"\b(meso\w*|this (treatment|procedure|injection)|your (treatment|injections?))\b|मेसो", re.I)
+_COMPARING = re.compile(
+    r"\b(vs|versus|better|best|compare[sd]?|comparison|difference|different|differ|instead|than|rather|or|"
+    r"alternatives?|option|along|combine[sd]?|together|same day|ya|behtar|accha|jagah|saath)\b",
+    re.IGNORECASE,
+)
 _TOPICS = load_topics()
 COMPARISON_TOPICS = tuple(t.id for t in _TOPICS.values() if t.comparison)
 """Topics comparing mesotherapy with other treatments (`comparison: true` in knowledge/topics.yml)."""
@@ -50,6 +60,14 @@ def mentioned_treatment(text: str) -> tuple[str, str] | None:
         if word in _TREATMENTS:
             return word, _TREATMENTS[word]
     return None
+
+
+def about_another_treatment(text: str) -> bool:
+    """A question about another treatment alone ("how long does Botox last?", "PRP for hair, does it
+    work?"): it names one, does not name mesotherapy and compares or combines nothing."""
+    return (
+        mentioned_treatment(text) is not None and _MESOTHERAPY.search(text) is None and _COMPARING.search(text) is None
+    )
 
 
 def is_comparison(topic: str | None) -> bool:

@@ -21,7 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from actions import texts
-from actions.followup import COMPARISON_TOPICS, TOPIC_TAGS, is_comparison, is_followup, mentioned_treatment
+from actions.followup import (
+    COMPARISON_TOPICS,
+    TOPIC_TAGS,
+    about_another_treatment,
+    is_comparison,
+    is_followup,
+    mentioned_treatment,
+)
 from actions.meta import ReplyMeta
 from actions.patient_data import DataRequest, request_of
 from actions.routing import (
@@ -32,7 +39,10 @@ from actions.routing import (
     asks_for_person,
     clinic_facts_asked,
     is_bot_challenge,
+    learned_route,
+    out_of_scope_evidence,
     reconcile,
+    topic_from_head,
     with_classifier,
 )
 from actions.safety.gate import Assessment, assess
@@ -41,7 +51,9 @@ from actions.splitting import split_questions
 from knowledge.passages import Passage
 from knowledge.render import answer_text
 from knowledge.results import TOO_CLOSE, Result
+from knowledge.text import content_word_count
 from understanding.language import language_of
+from understanding.router import RouteGuess
 
 
 @dataclass(frozen=True)
@@ -143,14 +155,16 @@ def _after_consent(turn: Turn, route: Route, svc: Services, text: str, safety: A
         return _handoff(turn, svc, "personal", text=text, safety=safety)
     if route is Route.MEDICAL and (nlu_route is not Route.MEDICAL or turn.intent_confidence >= POLICY.nlu_medical_min):
         return _handoff(turn, svc, "personal", text=text)
-    if route is Route.HUMAN and (asks_for_person(text) or other_script):
+    sure = learned_route(guess, other_script)
+    if route is Route.HUMAN and (asks_for_person(text) or other_script or sure == "human"):
         return _handoff(turn, svc, "human", text=text)
     if route is Route.HUMAN:
         route = Route.ANSWER
 
-    # 5. The NLU's route, checked against what the words say: a trained classifier alone must not
-    #    turn "can I take painkillers before my appointment?" into a booking.
-    route = reconcile(route, text, has_topic=turn.entity("topic") is not None)
+    # 5. The NLU's route, checked against what the words say unless the classifier is sure of it:
+    #    a trained classifier alone must not turn "can I take painkillers before my appointment?"
+    #    into a booking.
+    route = reconcile(route, text, has_topic=turn.entity("topic") is not None, learned=sure)
     if route is Route.SMALLTALK:
         return _smalltalk(turn, svc, text)
     if route is Route.CLINIC_INFO:
@@ -167,7 +181,8 @@ def _after_consent(turn: Turn, route: Route, svc: Services, text: str, safety: A
         if result.decision != "answer":
             return _clinic_info(text, svc) if route is Route.CLINIC_INFO_OR_ANSWER else _booking(turn, svc, text)
         return _answer(turn, svc, text, searched=result)
-    return _answer(turn, svc, text, nlu_out_of_scope=route is Route.OUT_OF_SCOPE or turn.intent == "out_of_scope")
+    out_of_scope = out_of_scope_evidence(turn.intent, turn.intent_confidence, guess)
+    return _answer(turn, svc, text, out_of_scope=out_of_scope, guess=guess)
 
 
 # --- the patient's own data -------------------------------------------------------------------------
@@ -336,9 +351,16 @@ class _Chosen:
 
 
 def _answer(
-    turn: Turn, svc: Services, text: str, nlu_out_of_scope: bool = False, searched: Result | None = None
+    turn: Turn,
+    svc: Services,
+    text: str,
+    out_of_scope: float = 0.0,
+    searched: Result | None = None,
+    guess: RouteGuess | None = None,
 ) -> Reply:
-    """`searched`: the retriever's result for `text` when the caller already has it (no second search)."""
+    """`out_of_scope`: how sure the NLU or the classifier is that the message is not about mesotherapy
+    (routing.out_of_scope_evidence); `searched`: the retriever's result for `text` when the caller
+    already has it (no second search); `guess`: the route classifier's for `text`, when computed."""
     chosen_topic = turn.entity("topic") if text.lstrip().startswith("/") else None
     if chosen_topic and chosen_topic in svc.topic_titles:
         basis = turn.slot("pending_question") or ""
@@ -370,12 +392,17 @@ def _answer(
             return _answer_reply(turn, svc, chosen, reason="retrieval:multi")
 
     result = _search_in_context(turn, svc, text, searched)
-    if (
-        nlu_out_of_scope
-        and turn.intent_confidence >= POLICY.nlu_out_of_scope_min
-        and result.confidence < POLICY.out_of_scope_override
-    ):
+    if out_of_scope > 0 and result.confidence < POLICY.out_of_scope_override:
         return _out_of_scope_reply(svc, texts.out_of_scope(svc.clinic, lang=_lang(turn)), "nlu:out_of_scope")
+    if (
+        POLICY.refuse_other_treatment
+        and about_another_treatment(text)
+        and not (is_followup(text) and turn.slot("last_topics"))
+    ):
+        return _out_of_scope_reply(svc, texts.out_of_scope(svc.clinic, lang=_lang(turn)), "another_treatment")
+    head = _head_topic(turn, svc, text, result, guess)
+    if head is not None:
+        return _answer_reply(turn, svc, [head], reason="router:topic")
     if result.decision == "answer" and result.top is not None:
         return _answer_reply(turn, svc, [_pick(turn, svc, result)], reason="retrieval:answer")
     if result.decision == "unsure" and result.top is not None and _close_but_clear(result):
@@ -390,6 +417,24 @@ def _answer(
     return _out_of_scope_reply(
         svc, texts.out_of_scope(svc.clinic, lang=_lang(turn)), "retrieval:" + "; ".join(result.reasons)
     )
+
+
+def _head_topic(turn: Turn, svc: Services, text: str, result: Result, guess: RouteGuess | None) -> _Chosen | None:
+    """The passage to answer with when the route classifier's topic head overrules retrieval's topic
+    (routing.topic_from_head); the passage within the topic is still retrieval's choice. Not for a
+    follow-up answered from the conversation's context."""
+    if svc.router is None or (is_followup(text) and turn.slot("last_topics")):
+        return None
+    guess = guess or svc.router.guess(text)
+    topic = topic_from_head(guess, result.decision, result.top.topic if result.top else None, content_word_count(text))
+    if topic is None:
+        return None
+    probability = dict(guess.topics)[topic]
+    for hit in result.hits:
+        if hit.topic == topic:
+            return _Chosen(svc.passages[hit.passage_id], probability)
+    passage = _best_in_topic(svc, topic, text, _context_tags(turn))
+    return _Chosen(passage, probability) if passage is not None else None
 
 
 def _answer_in_hindi(turn: Turn, svc: Services, text: str) -> Reply:

@@ -41,7 +41,9 @@ class RoutingPolicy:
     nlu_medical_min: float = 0.6
     """The NLU's personal_medical intent hands off on its own at or above this confidence."""
     nlu_out_of_scope_min: float = 0.7
-    """The NLU's out_of_scope intent overrides retrieval at or above this confidence ..."""
+    """The NLU's out_of_scope intent overrides retrieval at or above this confidence, or the route
+    classifier's out-of-scope probability at or above `router_out_of_scope_min` ..."""
+    router_out_of_scope_min: float = 0.45
     out_of_scope_override: float = 0.85
     """... unless retrieval is at least this sure."""
     answer_when_close_dense: float = 0.9
@@ -55,7 +57,12 @@ class RoutingPolicy:
     has at least this many words and retrieval is this sure."""
     router_override_min: float = 0.6
     """The learned route classifier overrides the NLU's route when it is at least this sure ..."""
-    router_keeps_handoff_min: float = 0.25
+    refuse_other_treatment: bool = True
+    """A question about another treatment alone (followup.about_another_treatment) is refused."""
+    router_confirms_min: float = 0.6
+    """A booking, clinic-information or person route stands without the word checks when the
+    classifier gives that route at least this probability (Devanagari: `router_other_script_min`)."""
+    router_keeps_handoff_min: float = 0.4
     """... and the NLU's personal_medical guess is kept only when the classifier gives personal
     medical (or warning signs) at least this probability: the NLU alone never hands off a
     question that reads as general."""
@@ -66,6 +73,21 @@ class RoutingPolicy:
     """
     hindi_candidate_min: float = 0.1
     """... below it, the topics at least this likely are offered to choose from."""
+    topic_head_min: float = 0.4
+    """A question in Latin letters is answered from the topic the classifier's topic head names when
+    the head gives it at least this probability, retrieval has not called the message out of scope and
+    the classifier does not think it out of scope: the head learnt patients' wording from the corpus
+    and ranks topics better than the passages' similarity does (docs/benchmarks.md, issue 13).
+    Retrieval still picks the passage within the topic."""
+    topic_head_agrees_min: float = 0.25
+    """An unsure retrieval is answered when the topic head's first topic is retrieval's first topic
+    and the head gives it at least this probability: two models reading the message differently
+    (the passages' similarity, the patients' wording) agree."""
+    topic_head_out_of_scope_max: float = 0.5
+    topic_head_min_content_words: int = 3
+    """The head never answers an unsure retrieval for a message with fewer content words than this
+    (not counting function words or "mesotherapy"): "face stuff", "which is better" or "needles" say
+    too little to choose a topic, and the clarifying question lets the patient say which is meant."""
     hold_notice_every: int = 5
     """While handed off, the full 'a person will reply' notice is repeated on the first and every
     fifth message; the others get a one-line reminder."""
@@ -158,6 +180,34 @@ def with_classifier(route: Route, guess: RouteGuess | None, text: str, other_scr
     return route
 
 
+def topic_from_head(
+    guess: RouteGuess | None, decision: str, retrieval_topic: str | None, content_words: int
+) -> str | None:
+    """The topic to answer from when the topic head overrules retrieval (a different topic, or an
+    unsure retrieval made sure); None to keep what retrieval decided. Never for a message retrieval
+    called out of scope or the classifier thinks is, nor to answer a message too short to say what
+    it asks about (`content_words`, knowledge.text.content_word_count)."""
+    if guess is None or not guess.topics or decision not in ("answer", "unsure"):
+        return None
+    if decision == "unsure" and content_words < POLICY.topic_head_min_content_words:
+        return None
+    if guess.p("out_of_scope") >= POLICY.topic_head_out_of_scope_max:
+        return None
+    topic, probability = guess.topics[0]
+    if decision == "answer" and topic == retrieval_topic:
+        return None
+    agrees = topic == retrieval_topic and probability >= POLICY.topic_head_agrees_min
+    return topic if probability >= POLICY.topic_head_min or agrees else None
+
+
+def out_of_scope_evidence(nlu_intent: str | None, nlu_confidence: float, guess: RouteGuess | None) -> float:
+    """How sure the NLU or the classifier is that a message is not about mesotherapy (0 when neither
+    is sure enough to refuse it); retrieval overrides it only when very sure itself."""
+    nlu = nlu_confidence if nlu_intent == "out_of_scope" and nlu_confidence >= POLICY.nlu_out_of_scope_min else 0.0
+    learned = guess.p("out_of_scope") if guess is not None else 0.0
+    return max(nlu, learned if learned >= POLICY.router_out_of_scope_min else 0.0)
+
+
 def is_bot_challenge(text: str) -> bool:
     """ "Are you a bot?" (but not "I want to talk to a real person")."""
     return _BOT_CHALLENGE.search(text) is not None and _WANTS_PERSON.search(text) is None
@@ -168,11 +218,22 @@ def asks_for_person(text: str) -> bool:
     return _PERSON_WORDS.search(text) is not None or text.lstrip().startswith("/")
 
 
-def reconcile(route: Route, text: str, has_topic: bool) -> Route:
-    """The NLU's route checked against the words."""
-    if route is Route.BOOKING and not _BOOKING.search(text):
+def learned_route(guess: RouteGuess | None, other_script: bool) -> str | None:
+    """The classifier's route when it is sure enough to stand without the word checks (booking,
+    clinic information, a person), else None."""
+    if guess is None:
+        return None
+    minimum = POLICY.router_other_script_min if other_script else POLICY.router_confirms_min
+    return guess.route if guess.confidence >= minimum else None
+
+
+def reconcile(route: Route, text: str, has_topic: bool, learned: str | None = None) -> Route:
+    """The NLU's route checked against the words, unless the classifier is sure of the same route
+    (`learned`): the word lists are short, patients' ways of asking for a slot or the clinic's
+    address are not ("cancel my booking for the 14th", "which floor is the clinic on")."""
+    if route is Route.BOOKING and learned != "booking" and not _BOOKING.search(text):
         return Route.ANSWER
-    if route is Route.CLINIC_INFO and not _CLINIC_INFO.search(text):
+    if route is Route.CLINIC_INFO and learned != "clinic_info" and not _CLINIC_INFO.search(text):
         return Route.ANSWER
     if route is Route.ANSWER and not has_topic:
         if _CLINIC_INFO.search(text):

@@ -64,5 +64,10 @@ def lexical_tokens(text: str, char_ngrams: int = 4) -> list[str]:
     return tokens
 
 
+def content_word_count(text: str) -> int:
+    """Words that can carry a topic: all but the function words and the subject's own name."""
+    return sum(1 for w in words(text) if w not in STOPWORDS)
+
+
 def word_count(text: str) -> int:
     return len(text.split())

@@ -161,11 +161,45 @@ def tables(label: str, outcomes: list[Outcome]) -> str:
     return "\n".join(lines)
 
 
+def breakdown(label: str, outcomes: list[Outcome]) -> str:
+    """The general questions not answered correctly, counted by what the assistant did instead (kind
+    and reason) and by the message's style tags: the classes of failure, never the messages."""
+    general = [o for o in outcomes if o.message.route == "answer"]
+    missed = [o for o in general if not o.answered_right]
+    by_reason: Counter[tuple[str, str, str]] = Counter()
+    by_style: Counter[tuple[str, str]] = Counter()
+    styles: Counter[tuple[str, str]] = Counter()
+    for o in general:
+        for tag in o.message.style:
+            styles[(o.message.lang, tag)] += 1
+    for o in missed:
+        meta = o.reply.meta
+        what = meta.reason or ""
+        if meta.kind == "answer":
+            what = "wrong topic " + what
+        by_reason[(o.message.lang, meta.kind, what.split(":")[0] if meta.kind == "answer" else what)] += 1
+        for tag in o.message.style:
+            by_style[(o.message.lang, tag)] += 1
+    lines = [f"{label}: {len(missed)} of {len(general)} general questions not answered correctly", "", "by outcome:"]
+    lines += [f"  {lang:9} {kind:13} {reason}: {n}" for (lang, kind, reason), n in sorted(by_reason.items())]
+    lines += ["", "by style (missed / all):"]
+    lines += [
+        f"  {lang:9} {tag:20} {n}/{styles[(lang, tag)]}"
+        for (lang, tag), n in sorted(by_style.items(), key=lambda kv: -kv[1] / styles[kv[0]])
+    ]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--split", default="heldout", choices=corpus.SPLITS)
     ap.add_argument("--report", type=Path)
     ap.add_argument("--misses", action="store_true", help="print the ids (never the texts) of the misses")
+    ap.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="count the general questions not answered correctly by what happened instead and by style (no texts)",
+    )
     args = ap.parse_args(argv)
 
     messages = corpus.load(args.split)
@@ -186,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
                 if (o.route != o.message.route) or (o.message.route == "answer" and not o.answered_right)
             ]
             print(label, "misses:", " ".join(wrong))
+        if args.breakdown:
+            print(breakdown(label, outcomes))
     body = "\n\n".join(sections)
     print(body)
     if args.report:

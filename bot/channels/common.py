@@ -257,9 +257,30 @@ async def earlier_turn(agent: DialogueAgent, sender: str, message_id: str) -> Ea
         if isinstance(event, UserUttered):
             break
         if isinstance(event, BotUttered):
-            data = {k: v for k, v in (event.data or {}).items() if v is not None}
-            collected.append({"recipient_id": sender, **({"text": event.text} if event.text else {}), **data})
+            collected.extend(_as_sent(sender, event))
     return Earlier(events[starts[-1]].text or "", collected)
+
+
+def _as_sent(sender: str, event: BotUttered) -> list[dict[str, Any]]:
+    """One stored bot utterance as Rasa's collecting output channel sent it (`send_response`): a text
+    with buttons or quick replies as one message, a plain text paragraph by paragraph (the answer, then
+    its disclaimer), then each of custom data (the reply metadata), image, attachment and elements as a
+    message of its own."""
+    data = {k: v for k, v in (event.data or {}).items() if v is not None}
+    sent: list[dict[str, Any]] = []
+    for key in ("quick_replies", "buttons"):
+        if data.get(key):
+            sent.append({"recipient_id": sender, "text": event.text, key: data[key]})
+            break
+    else:
+        if event.text:
+            sent.extend({"recipient_id": sender, "text": part} for part in event.text.strip().split("\n\n"))
+    sent.extend(
+        {"recipient_id": sender, key: data[key]}
+        for key in ("custom", "image", "attachment", "elements")
+        if data.get(key)
+    )
+    return sent
 
 
 async def stored_reply(agent: DialogueAgent, sender: str, message_id: str) -> Reply | None:

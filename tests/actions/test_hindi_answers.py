@@ -107,6 +107,18 @@ def test_out_of_scope_in_devanagari_is_refused_in_hindi(services: Services):
     assert devanagari_share(reply.messages[0]["text"]) > 0.5
 
 
+@pytest.mark.parametrize(
+    ("route", "text"),
+    [("booking", "मेरे पति के लिए अपॉइंटमेंट बुक करना है"), ("clinic_info", "क्लिनिक का फ़ोन नंबर क्या है?")],
+)
+def test_a_booking_or_clinic_question_in_devanagari_gets_that_reply_in_hindi(services: Services, route, text):
+    services.router = StubRouter(route=route)
+    reply = say(services, text, intent="affirm")
+    assert reply.meta.kind == route
+    # The clinic's own facts (hours, address) stay as the clinic wrote them; the rest is Hindi.
+    assert devanagari_share(reply.messages[0]["text"]) > (0.5 if route == "booking" else 0.2)
+
+
 def test_warning_signs_in_devanagari_get_urgent_care_in_hindi_with_the_number(services: Services):
     reply = say(services, "इंजेक्शन के बाद साँस लेने में बहुत तकलीफ़ हो रही है और होंठ सूज गए हैं")
     assert reply.meta.kind == "emergency"
