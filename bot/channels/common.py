@@ -252,35 +252,16 @@ async def earlier_turn(agent: DialogueAgent, sender: str, message_id: str) -> Ea
     starts = [i for i, e in enumerate(events) if isinstance(e, UserUttered) and e.message_id == message_id]
     if not starts:
         return None
-    collected: list[dict[str, Any]] = []
+    # Each stored utterance sent again through the output channel `run_turn` collects with, as Rasa's
+    # processor sends it (`BotUttered.message()`): the messages are those of the first sending (a plain
+    # text paragraph by paragraph, the reply metadata as a message of its own).
+    replayed = CollectingOutputChannel()
     for event in events[starts[-1] + 1 :]:
         if isinstance(event, UserUttered):
             break
         if isinstance(event, BotUttered):
-            collected.extend(_as_sent(sender, event))
-    return Earlier(events[starts[-1]].text or "", collected)
-
-
-def _as_sent(sender: str, event: BotUttered) -> list[dict[str, Any]]:
-    """One stored bot utterance as Rasa's collecting output channel sent it (`send_response`): a text
-    with buttons or quick replies as one message, a plain text paragraph by paragraph (the answer, then
-    its disclaimer), then each of custom data (the reply metadata), image, attachment and elements as a
-    message of its own."""
-    data = {k: v for k, v in (event.data or {}).items() if v is not None}
-    sent: list[dict[str, Any]] = []
-    for key in ("quick_replies", "buttons"):
-        if data.get(key):
-            sent.append({"recipient_id": sender, "text": event.text, key: data[key]})
-            break
-    else:
-        if event.text:
-            sent.extend({"recipient_id": sender, "text": part} for part in event.text.strip().split("\n\n"))
-    sent.extend(
-        {"recipient_id": sender, key: data[key]}
-        for key in ("custom", "image", "attachment", "elements")
-        if data.get(key)
-    )
-    return sent
+            await replayed.send_response(sender, event.message())
+    return Earlier(events[starts[-1]].text or "", replayed.messages)
 
 
 async def stored_reply(agent: DialogueAgent, sender: str, message_id: str) -> Reply | None:
