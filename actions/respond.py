@@ -51,7 +51,7 @@ from actions.splitting import split_questions
 from knowledge.passages import Passage
 from knowledge.render import answer_text
 from knowledge.results import TOO_CLOSE, Result
-from knowledge.text import content_word_count
+from knowledge.text import content_words
 from understanding.language import language_of
 from understanding.router import RouteGuess
 
@@ -426,7 +426,7 @@ def _head_topic(turn: Turn, svc: Services, text: str, result: Result, guess: Rou
     if svc.router is None or (is_followup(text) and turn.slot("last_topics")):
         return None
     guess = guess or svc.router.guess(text)
-    topic = topic_from_head(guess, result.decision, result.top.topic if result.top else None, content_word_count(text))
+    topic = topic_from_head(guess, result.decision, result.top.topic if result.top else None, len(content_words(text)))
     if topic is None:
         return None
     probability = dict(guess.topics)[topic]

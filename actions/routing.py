@@ -186,7 +186,7 @@ def topic_from_head(
     """The topic to answer from when the topic head overrules retrieval (a different topic, or an
     unsure retrieval made sure); None to keep what retrieval decided. Never for a message retrieval
     called out of scope or the classifier thinks is, nor to answer a message too short to say what
-    it asks about (`content_words`, knowledge.text.content_word_count)."""
+    it asks about (`content_words`: how many knowledge.text.content_words it has)."""
     if guess is None or not guess.topics or decision not in ("answer", "unsure"):
         return None
     if decision == "unsure" and content_words < POLICY.topic_head_min_content_words:

@@ -48,13 +48,18 @@ def words(text: str) -> list[str]:
     return _WORD.findall(normalize(text))
 
 
+def content_words(text: str) -> list[str]:
+    """The words that can carry a topic: all but the function words and the subject's own name."""
+    return [w for w in words(text) if w not in STOPWORDS]
+
+
 def lexical_tokens(text: str, char_ngrams: int = 4) -> list[str]:
     """Stemmed content words plus character n-grams of longer words.
 
     The n-grams let a misspelt word ("mesothrapy", "pigmantation") still share most of
     its pieces with the correct spelling, which plain word matching would miss.
     """
-    content = [w for w in words(text) if w not in STOPWORDS]
+    content = content_words(text)
     tokens = _stemmer().stemWords(content)
     if char_ngrams:
         for w in content:
@@ -62,11 +67,6 @@ def lexical_tokens(text: str, char_ngrams: int = 4) -> list[str]:
                 padded = f"<{w}>"
                 tokens.extend("#" + padded[i : i + char_ngrams] for i in range(len(padded) - char_ngrams + 1))
     return tokens
-
-
-def content_word_count(text: str) -> int:
-    """Words that can carry a topic: all but the function words and the subject's own name."""
-    return sum(1 for w in words(text) if w not in STOPWORDS)
 
 
 def word_count(text: str) -> int:
