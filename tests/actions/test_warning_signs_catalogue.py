@@ -82,3 +82,29 @@ def test_false_alarms_on_the_training_general_messages_stay_under_two_percent() 
     general = _split("train", "general")
     alarms = [r["id"] for r in general if detect_warning_signs(r["text"])]
     assert len(alarms) <= 0.02 * len(general), alarms
+
+
+# The shared terms (`painkiller`, `vomit`, `many_times`) read the same words in every pattern that uses
+# them: a painkiller named in English that does not help, vomiting with dizziness or counted in
+# Hinglish. Kept here, not as catalogue examples, because those also train the learned detector.
+TERM_CASES = [
+    ("severe_pain", "crocin has not helped at all and the cheek is throbbing since the session"),
+    ("severe_pain", "took two dolo tablets, no help, the jaw pain is climbing"),
+    ("very_unwell", "she threw up and now she is so dizzy she cannot stand"),
+    ("very_unwell", "ultiyan 4 baar ho chuki hain session ke baad"),
+    ("very_unwell", "nine times he has been sick since the injections"),
+]
+TERM_COUNTER_CASES = [
+    "is it ok to take crocin if it hurts after the session?",
+    "ultimately I went 3 times to the clinic and the results were good",
+]
+
+
+@pytest.mark.parametrize(("rule_id", "text"), TERM_CASES, ids=lambda v: str(v)[:40])
+def test_a_shared_term_is_read_in_every_pattern_that_uses_it(rule_id: str, text: str) -> None:
+    assert rule_id in {s.id for s in detect_warning_signs(text)}
+
+
+@pytest.mark.parametrize("text", TERM_COUNTER_CASES, ids=lambda v: str(v)[:40])
+def test_a_shared_term_does_not_widen_into_other_words(text: str) -> None:
+    assert detect_warning_signs(text) == ()
