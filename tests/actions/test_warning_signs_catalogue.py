@@ -97,6 +97,9 @@ TERM_CASES = [
 TERM_COUNTER_CASES = [
     "is it ok to take crocin if it hurts after the session?",
     "ultimately I went 3 times to the clinic and the results were good",
+    # asking whether a painkiller helps is not saying that it does not
+    "does dolo not help with the sting during the session?",
+    "will paracetamol not help with the sting during the session?",
 ]
 
 
