@@ -256,6 +256,14 @@ _PRESENT_STATE = re.compile(
     r"मुझे|मेरी|मेरा|मेरे|हो\s*रह|हो\s*गय|"
     r"\b(?:rah[aie]|rh[aie])\s+(?:hai|hain|hoon|hu|he|h|thi|tha)\b|\b(?:nahi|nhi)\s+(?:rah[aie]|rh[aie])\b|\bho\s+(?:gaya|gayi|gai|gaye)\b"
 )
+_WHY_HAPPENING = re.compile(
+    r"\bwhy\s+(?:is|are|has|have)\s+(?:the|this|that|these|those|it)\s+(?:[\w']+\s+){0,2}?"
+    r"(?:getting|turning|going|becoming|spreading|swelling|throbbing|burning|hurting|bleeding|still|so|"
+    r"not\s+(?:working|helping|going|stopping|settling|easing|calming))\b"
+)
+"""A "why" question about something happening now, to a thing the writer points at ("why is the lip
+swelling up so fast", "why are the painkillers not working"): not a general question, though it
+opens like one ("why do the injections cause swelling in some people?" stays general)."""
 _NOW = re.compile(
     r"\b(?:right\s+now|currently|at\s+the\s+moment|since\s+(?:the|my|yesterday|this|last|\d)|after\s+(?:my|her|his)|"
     r"today|tonight|this\s+morning|abhi|ab\s+)\b"
@@ -291,6 +299,8 @@ def _general_question(text: str, clause: tuple[int, int], end: int, calls_for_he
         return True  # "what should someone do if they feel very unwell?"
     if _PRESENT_STATE.search(text, clause[0], end) or _NOW.search(part):
         return False  # someone has it (what follows the finding is another statement: "... and I cannot decide")
+    if _WHY_HAPPENING.search(part):
+        return False  # "why is the lip swelling up so fast?" asks why it is happening to them
     if _ABOUT_OTHERS.search(part):
         return True  # "has anyone gone blind from it?" asks about other people's experience
     if _REPORTED_EVENT.search(part):

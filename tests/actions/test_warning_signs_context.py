@@ -54,6 +54,9 @@ LET_GO = [
     "घुटने में पुराना दर्द है, उम्र का असर है",
     "IS SEVERE PAIN NORMAL AFTER FAT DISSOLVING OR A WARNING SIGN? NOT HAD IT YET, JUST RESEARCHING.",
     "Questions: - has anyone ever had breathing trouble here? - what's your emergency plan?",
+    # "why" about the treatment in general, not about something happening to the writer
+    "why do the injections cause swelling in some people?",
+    "why is the swelling normal after meso?",
 ]
 
 STAYS_AN_EMERGENCY = [
@@ -83,6 +86,10 @@ STAYS_AN_EMERGENCY = [
     # a year or "years ago" in the sentence is no resolved history when the sign is going on now
     ("I had meso in 2021, my lips are swelling up fast and the pain is bad", "throat_swelling"),
     ("Years ago I had a reaction to lidocaine and my throat is closing and the nurse is not here", "throat_swelling"),
+    # "why" about something happening now opens like a general question but is not one
+    ("why is the lip swelling up so fast", "throat_swelling"),
+    ("why are the painkillers not working, the cheek has been throbbing since the session", "severe_pain"),
+    ("why is the skin turning grey around the injection", "skin_colour"),
 ]
 
 
