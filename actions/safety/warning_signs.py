@@ -257,13 +257,14 @@ _PRESENT_STATE = re.compile(
     r"\b(?:rah[aie]|rh[aie])\s+(?:hai|hain|hoon|hu|he|h|thi|tha)\b|\b(?:nahi|nhi)\s+(?:rah[aie]|rh[aie])\b|\bho\s+(?:gaya|gayi|gai|gaye)\b"
 )
 _WHY_HAPPENING = re.compile(
-    r"\bwhy\s+(?:is|are|has|have)\s+(?:the|this|that|these|those|it)\s+(?:[\w']+\s+){0,2}?"
-    r"(?:getting|turning|going|becoming|spreading|swelling|throbbing|burning|hurting|bleeding|still|so|"
-    r"not\s+(?:working|helping|going|stopping|settling|easing|calming))\b"
+    r"\b(?:why|how\s+come|what\s+is\s+making)\s+(?:(?:is|are|does|do|has|have|will|would)(?:\s+not)?\s+)?"
+    r"(?:the|this|that|these|those|it)\s+(?:[\w']+\s+){0,2}?"
+    r"(?:getting|turning|going|go|becoming|spreading|swelling|throbbing|burning|hurting|bleeding|still|keeps?|"
+    r"stop|blurry|blurred|numb|not\s+(?:working|helping|going|stopping|settling|easing|calming))\b"
 )
-"""A "why" question about something happening now, to a thing the writer points at ("why is the lip
-swelling up so fast", "why are the painkillers not working"): not a general question, though it
-opens like one ("why do the injections cause swelling in some people?" stays general)."""
+"""A "why" (or "how come") question about something happening now, to a thing the writer points at
+("why is the lip swelling up so fast", "why are the painkillers not working", "how come the cheek is
+turning blue", "why won't the pain stop"): not a general question, though it opens like one ("why do the injections cause swelling in some people?" stays general)."""
 _NOW = re.compile(
     r"\b(?:right\s+now|currently|at\s+the\s+moment|since\s+(?:the|my|yesterday|this|last|\d)|after\s+(?:my|her|his)|"
     r"today|tonight|this\s+morning|abhi|ab\s+)\b"

@@ -90,6 +90,10 @@ STAYS_AN_EMERGENCY = [
     ("why is the lip swelling up so fast", "throat_swelling"),
     ("why are the painkillers not working, the cheek has been throbbing since the session", "severe_pain"),
     ("why is the skin turning grey around the injection", "skin_colour"),
+    ("why does the lip keep swelling", "throat_swelling"),
+    ("how come the cheek is turning blue", "skin_colour"),
+    ("what is making the area go white", "skin_colour"),
+    ("why is the vision blurry in my left eye", "vision"),
 ]
 
 
