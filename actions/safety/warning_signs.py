@@ -120,6 +120,12 @@ _NEGATOR_BEFORE = re.compile(
 )
 """A negation right before the sign phrase, with only such small words between ("no sign of", "not
 feeling", "did not have any"). Wider gaps ("no idea why my lips are swelling") do not deny."""
+_WHY_NOT_SUBJECT = re.compile(
+    r"\b(?:why|how\s+come)\s+(?:do|does|did|is|are|was|were|will|would|can|could|has|have)\s+not\s+"
+    r"(?:the|this|that|these|those|my|his|her|their|our)\s+(?:[\w']+\s+)?$"
+)
+"""An inverted "why not" question ("why won't the pain stop", "why isn't the swelling going down"):
+the negation belongs to the verb after the subject, so the subject (the sign) is there, not denied."""
 _NEGATED_COPULA = re.compile(r"\A(?:am|is|are|was|were|feel|feels|felt|feeling|looks?|seems?|got|get|getting)\s+not\b")
 """A span that itself starts "am not / feel not ..." ("i am not dizzy")."""
 _NEGATOR_AFTER = re.compile(
@@ -197,7 +203,9 @@ def _denied(text: str, start: int, end: int, clause: tuple[int, int]) -> bool:
     if _NEGATION_INSIDE.search(span):
         return True
     before_text = text[clause[0] : start]
-    if _NEGATOR_BEFORE.search(before_text[-80:]) or _COORDINATED_DENIAL.search(before_text[-80:]):
+    if not _WHY_NOT_SUBJECT.search(before_text[-80:]) and (
+        _NEGATOR_BEFORE.search(before_text[-80:]) or _COORDINATED_DENIAL.search(before_text[-80:])
+    ):
         return True
     if not before_text.strip() and _NEGATOR_LINE_BEFORE.search(text[max(0, clause[0] - 16) : clause[0]]):
         return True
@@ -260,11 +268,16 @@ _WHY_HAPPENING = re.compile(
     r"\b(?:why|how\s+come|what\s+is\s+making)\s+(?:(?:is|are|does|do|has|have|will|would)(?:\s+not)?\s+)?"
     r"(?:the|this|that|these|those|it)\s+(?:[\w']+\s+){0,2}?"
     r"(?:getting|turning|going|go|becoming|spreading|swelling|throbbing|burning|hurting|bleeding|still|keeps?|"
-    r"stop|blurry|blurred|numb|not\s+(?:working|helping|going|stopping|settling|easing|calming))\b"
+    r"stop|blurry|blurred|numb|not\s+(?:working|helping|going|stopping|settling|easing|calming))\b|"
+    r"\b(?:why|how\s+come)\s+(?:is|are|does|do)\s+(?:the|this|that|my|his|her|their|our)\s+"
+    r"(?:left\s+|right\s+|whole\s+|treated\s+|injected\s+)?(?:skin|area|spot|site|patch|lips?|nose|cheeks?|face|"
+    r"forehead|chin|scalp|temple|jaw\w*|neck|eyes?|arms?|legs?|tummy|belly|stomach|throat|tongue)\s+"
+    r"(?:(?:feel|feels|look|looks)\s+)?(?:so|this|that|still)\b"
 )
 """A "why" (or "how come") question about something happening now, to a thing the writer points at
 ("why is the lip swelling up so fast", "why are the painkillers not working", "how come the cheek is
-turning blue", "why won't the pain stop"): not a general question, though it opens like one ("why do the injections cause swelling in some people?" stays general)."""
+turning blue", "why won't the pain stop"), or why a part of the body the writer points at is so
+painful or still swollen ("why is the area so painful, it is unbearable"): not a general question, though it opens like one ("why do the injections cause swelling in some people?" stays general)."""
 _NOW = re.compile(
     r"\b(?:right\s+now|currently|at\s+the\s+moment|since\s+(?:the|my|yesterday|this|last|\d)|after\s+(?:my|her|his)|"
     r"today|tonight|this\s+morning|abhi|ab\s+)\b"
@@ -290,6 +303,11 @@ _HYPOTHETICAL = re.compile(
     r"people|one)\b|\bwhat\s+should\s+(?:someone|somebody|a\s+patient|a\s+person|one|people)\b"
 )
 """A question about a hypothetical person, not about the writer or someone they describe."""
+_POPULATION = re.compile(
+    r"\b(?:for|in|to|with)\s+(?:some|most|many|all|other|a\s+lot\s+of|lots\s+of)\s+(?:people|patients|clients|women|men|"
+    r"of\s+them|of\s+us)\b|\bfor\s+(?:everyone|everybody|anyone|anybody|every\s+(?:patient|person|client))\b"
+)
+"""A question about how it goes for people in general ("is the pain unbearable for everyone?")."""
 
 
 def _general_question(text: str, clause: tuple[int, int], end: int, calls_for_help: bool) -> bool:
@@ -300,6 +318,8 @@ def _general_question(text: str, clause: tuple[int, int], end: int, calls_for_he
         return True  # "what should someone do if they feel very unwell?"
     if _PRESENT_STATE.search(text, clause[0], end) or _NOW.search(part):
         return False  # someone has it (what follows the finding is another statement: "... and I cannot decide")
+    if _POPULATION.search(part):
+        return True  # "... is the pain unbearable for everyone?" asks how it goes for people in general
     if _WHY_HAPPENING.search(part):
         return False  # "why is the lip swelling up so fast?" asks why it is happening to them
     if _ABOUT_OTHERS.search(part):

@@ -57,6 +57,10 @@ LET_GO = [
     # "why" about the treatment in general, not about something happening to the writer
     "why do the injections cause swelling in some people?",
     "why is the swelling normal after meso?",
+    # a question about how it goes for people in general, even after a "why" about a body part
+    "why is the forehead so painful compared to the cheeks, is the pain unbearable for everyone?",
+    "does the pain after meso get bad? it is unbearable for some people, I read",
+    "how bad is the pain? is it unbearable?",
 ]
 
 STAYS_AN_EMERGENCY = [
@@ -94,6 +98,14 @@ STAYS_AN_EMERGENCY = [
     ("how come the cheek is turning blue", "skin_colour"),
     ("what is making the area go white", "skin_colour"),
     ("why is the vision blurry in my left eye", "vision"),
+    # "why won't the pain stop": the negation is the verb's, the pain is there
+    ("why won't the pain stop, it is unbearable", "severe_pain"),
+    ("why isn't the swelling in my throat going down, I can barely breathe", "throat_swelling"),
+    # why a body part the writer points at is so painful: a complaint, not a question about meso
+    ("why is the area so painful, it is unbearable", "severe_pain"),
+    # the severity in the next sentence, about the same pain
+    ("why won't the pain stop? it's unbearable", "severe_pain"),
+    ("the pain after my session. it is excruciating", "severe_pain"),
 ]
 
 
