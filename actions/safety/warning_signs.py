@@ -385,6 +385,12 @@ _FEAR_BEFORE = re.compile(
     r"\b(?:(?:scared|afraid|worried|fear|fearful|nervous|anxious|phobia|history|tendency)\s+(?:of|about)\s+(?:\w+\s+)?|"
     r"(?:tend|prone|used)\s+to\s+|(?:usually|always|often|sometimes|easily)\s+)$"
 )
+_FEAR_AFTER_HI = re.compile(
+    r"(?:[\u0900-\u097f]|\w)*\s*(?:होने\s*|hone\s+)?(?:के\s*नाम\s*से|से|ke\s+naam\s+se|se)\s*(?:ही\s*|hi\s+)?"
+    r"(?:\S+\s*){0,2}?(?:डर|घबरा|dar\b|darr|ghabra)"
+)
+"""Afraid of fainting or of being put under, in Hindi ("बेहोशी के नाम से ही उन्हें डर लगता है",
+"behosh hone se darr lagta hai"): a fear, not a faint."""
 _AT_THE_SIGHT = re.compile(
     r"(?:\s+[\w']+){0,3}?\s+(?:at\s+the\s+sight\s+of|when\s+i\s+see|seeing)\s+(?:\w+\s+)?(?:needles?|blood|injections?)"
 )
@@ -600,7 +606,11 @@ def _reject_impersonal_sight(text: str, start: int, end: int) -> bool:
 
 
 def _reject_fainting(text: str, start: int, end: int) -> bool:
-    return _before(text, start, _FEAR_BEFORE, 40) or _AT_THE_SIGHT.match(text, end) is not None
+    return (
+        _before(text, start, _FEAR_BEFORE, 40)
+        or _AT_THE_SIGHT.match(text, end) is not None
+        or _FEAR_AFTER_HI.match(text, end) is not None
+    )
 
 
 _GUARDS: dict[str, Callable[[str, int, int], bool]] = {

@@ -111,3 +111,29 @@ def test_a_shared_term_is_read_in_every_pattern_that_uses_it(rule_id: str, text:
 @pytest.mark.parametrize("text", TERM_COUNTER_CASES, ids=lambda v: str(v)[:40])
 def test_a_shared_term_does_not_widen_into_other_words(text: str) -> None:
     assert detect_warning_signs(text) == ()
+
+
+# Hindi words that share their first letters with a sign word: the knee (घुटना, घुटनों) with
+# suffocation (घुटन, "दम घुटना"), and the mother-in-law (सास, सासू माँ) with a misspelt breath (सास).
+HOMOGRAPHS_LET_GO = [
+    "मेरी दादी के घुटनों में सूजन रहती है, क्या वो मेसो करवा सकती हैं?",
+    "घुटना मुड़ता नहीं है पुरानी चोट से, क्लिनिक में लिफ्ट है?",
+    "सासू माँ को घुटनों की वजह से ज़्यादा चलने में दिक्कत होती है, पार्किंग पास में है?",
+    "मेरी सास जी को सीढ़ियाँ चढ़ने में परेशानी है इसलिए नीचे वाला कमरा चाहिए",
+]
+HOMOGRAPHS_STAY = [
+    ("breathing", "सेशन के बाद से सांस घुटने लगी है"),
+    ("breathing", "अचानक घुटन सी हो रही है, हवा कम लग रही है"),
+    ("breathing", "इंजेक्शन के बाद सास लेने में दिक्कत हो रही है"),
+    ("breathing", "मम्मी का दम घुट रहा है"),
+]
+
+
+@pytest.mark.parametrize("text", HOMOGRAPHS_LET_GO, ids=lambda v: str(v)[:30])
+def test_a_word_that_only_begins_like_a_sign_word_is_not_the_sign(text: str) -> None:
+    assert detect_warning_signs(text) == ()
+
+
+@pytest.mark.parametrize(("rule_id", "text"), HOMOGRAPHS_STAY, ids=lambda v: str(v)[:30])
+def test_the_sign_word_itself_is_still_read(rule_id: str, text: str) -> None:
+    assert rule_id in {s.id for s in detect_warning_signs(text)}

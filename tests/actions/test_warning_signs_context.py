@@ -61,6 +61,9 @@ LET_GO = [
     "why is the forehead so painful compared to the cheeks, is the pain unbearable for everyone?",
     "does the pain after meso get bad? it is unbearable for some people, I read",
     "how bad is the pain? is it unbearable?",
+    # afraid of fainting or of being put under, in Hindi, as the English fear guard reads it
+    "मुझे बेहोश होने से डर लगता है, क्या मेसो में सुन्न करने वाली क्रीम लगती है?",
+    "behoshi ke naam se hi darr lagta hai, operation nahi chahiye, meso me kya hota hai?",
 ]
 
 STAYS_AN_EMERGENCY = [
@@ -106,6 +109,8 @@ STAYS_AN_EMERGENCY = [
     # the severity in the next sentence, about the same pain
     ("why won't the pain stop? it's unbearable", "severe_pain"),
     ("the pain after my session. it is excruciating", "severe_pain"),
+    ("सेशन के बाद से मम्मी बेहोश सी हैं, बहुत डर लग रहा है", "fainting"),
+    ("behosh ho gayi hai, bahut dar lag raha hai", "fainting"),
 ]
 
 
