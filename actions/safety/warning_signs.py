@@ -601,6 +601,32 @@ def _reject_colour(text: str, start: int, end: int) -> bool:
     return _FUTURE_OPENER.search(text[lo:hi]) is not None  # "will my skin turn dark in the sun?"
 
 
+_MARK = re.compile(r"\b(?:marks?|spots?|nishaa?n\w*|daag\w*|dhabb\w*)\b|निशान|दाग|धब्ब")
+_FADING = re.compile(
+    r"\b(?:fading|faded|fades|almost\s+gone|nearly\s+gone|going\s+away|gone\s+now|healing|"
+    r"(?:turning|turned|going|gone|now|getting)\s+(?:a\s+bit\s+|more\s+)?(?:yellow\w*|green\w*)|yellow\w*\s+now|"
+    r"(?:ab|abhi)\s+(?:\w+\s+)?(?:peela|peeli|pila|pili)|(?:peela|peeli|pila|pili)\s+(?:pad|ho)\w*|"
+    r"halka\s+ho|halki\s+ho|kam\s+ho|chala\s+gaya|chali\s+gayi|mit\s+raha|mit\s+gaya)\b|"
+    r"(?:पीला|पीली|पीले)\s*(?:पड|हो)|अब\s*(?:\S+\s*)?(?:पीला|पीली)|हल्का\s*हो|हल्की\s*हो|कम\s*हो|चला\s*गया|मिट"
+)
+_MARK_GROWING = re.compile(
+    r"\b(?:spread\w*|bigger|growing|grows|grown|worse\w*|darker|black\w*|cold|numb|pain\w*\s+(?:is\s+)?(?:getting|increas\w*)|"
+    r"badh\w*|barh\w*|phail\w*|fail\w*|thand\w*|kaala|kaali|kala|kali)\b|बढ|फैल|ठंड|काल"
+)
+
+
+def _reject_fading_bruise(text: str, start: int, end: int) -> bool:
+    """A small blue or purple mark that is fading or going yellow is a healing bruise ("a small
+    bluish mark, almost gone now", "neela nishaan tha, ab peela"), unless anything in the message says
+    it is growing, spreading, darkening, cold or more painful."""
+    lo, hi = Sentences(text).around(start, end)
+    if not _MARK.search(text, max(lo, start - 40), min(len(text), end + 15)):
+        return False
+    if _MARK_GROWING.search(text):
+        return False
+    return _FADING.search(text, lo, min(len(text), hi + 80)) is not None
+
+
 def _reject_impersonal_sight(text: str, start: int, end: int) -> bool:
     return text.startswith("cannot see", start) and _before(text, start, _IMPERSONAL_BEFORE, 30)
 
@@ -618,6 +644,7 @@ _GUARDS: dict[str, Callable[[str, int, int], bool]] = {
     "wish_for_lighter_skin": lambda text, start, end: False,  # part of _reject_colour, named for reviewers
     "future_colour_question": lambda text, start, end: False,  # part of _reject_colour, named for reviewers
     "fear_or_history_of_fainting": _reject_fainting,
+    "fading_bruise": _reject_fading_bruise,
     "impersonal_cannot_see": _reject_impersonal_sight,
 }
 for _rule in _CAT.rules.values():

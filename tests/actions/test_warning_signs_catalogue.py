@@ -93,6 +93,10 @@ TERM_CASES = [
     ("very_unwell", "she threw up and now she is so dizzy she cannot stand"),
     ("very_unwell", "ultiyan 4 baar ho chuki hain session ke baad"),
     ("very_unwell", "nine times he has been sick since the injections"),
+    # "nothing happened" after a painkiller, in Hinglish, as "no effect" already was
+    ("severe_pain", "combiflam khayi thi, kuch bhi nahi hua, gaal abhi bhi throb kar raha hai"),
+    # a score out of ten: the score counts, not the ten it is out of
+    ("severe_pain", "the pain in my jaw is 2/10 in the morning and 9/10 by night"),
 ]
 TERM_COUNTER_CASES = [
     "is it ok to take crocin if it hurts after the session?",
@@ -100,6 +104,10 @@ TERM_COUNTER_CASES = [
     # asking whether a painkiller helps is not saying that it does not
     "does dolo not help with the sting during the session?",
     "will paracetamol not help with the sting during the session?",
+    "kya paracetamol lene se kuch nahi hota sting me?",
+    # a low score out of ten is not severe pain
+    "day 3, a dull ache about 2/10, otherwise fine, when can I exercise?",
+    "tenderness 1 out of 10 on the scalp, is a hair wash ok?",
 ]
 
 

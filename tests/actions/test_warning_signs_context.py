@@ -64,6 +64,10 @@ LET_GO = [
     # afraid of fainting or of being put under, in Hindi, as the English fear guard reads it
     "मुझे बेहोश होने से डर लगता है, क्या मेसो में सुन्न करने वाली क्रीम लगती है?",
     "behoshi ke naam se hi darr lagta hai, operation nahi chahiye, meso me kya hota hai?",
+    # a blue or purple mark that is fading or going yellow is a healing bruise
+    "there's a small purplish mark by my ear from the session, nearly gone now, can I get a facial?",
+    "haath pe neeli si nishaan thi injection wali jagah, ab peeli pad gayi, gym ja sakti hoon?",
+    "कनपटी पर नीला निशान था, अब हल्का हो गया है, अगला सेशन कब रखें?",
 ]
 
 STAYS_AN_EMERGENCY = [
@@ -111,6 +115,10 @@ STAYS_AN_EMERGENCY = [
     ("the pain after my session. it is excruciating", "severe_pain"),
     ("सेशन के बाद से मम्मी बेहोश सी हैं, बहुत डर लग रहा है", "fainting"),
     ("behosh ho gayi hai, bahut dar lag raha hai", "fainting"),
+    # the same mark, but spreading, darker, cold or yellow without fading, stays an emergency
+    ("there's a purplish mark by my nose, it was fading but now it is spreading", "skin_colour"),
+    ("neela nishaan gaal pe, ab peela pad raha hai par thanda bhi lag raha hai", "skin_colour"),
+    ("bluish mark on the tip of my nose since this morning, yellow at the edges", "skin_colour"),
 ]
 
 
