@@ -400,10 +400,15 @@ _STRESS_SUBJECT = re.compile(
     r"(?:\s+[\w']+){0,5}\s+$"
 )
 """Stress that "is suffocating me": a figure of speech."""
-_HEARSAY = re.compile(r"\b(?:told\s+(?:me|us)|tells\s+(?:me|us)|said|says|heard|apparently|according\s+to)\b")
+_HEARSAY = re.compile(
+    r"\b(?:told\s+(?:me|us)|tells\s+(?:me|us)|said|says|heard|apparently|according\s+to|forwarded|forward|"
+    r"(?:watched|watching|saw|seen|read|reading)\s+(?:a|an|this|that|some|the)\s+(?:\w+\s+)?(?:video|reel|post|story|"
+    r"article|clip|tiktok|thread|news))\b"
+)
 _STRANGER = re.compile(
-    r"\b(?:someone|somebody)\s+(?:she|he|i|they|we)\s+knows?\b|\ba\s+(?:customer|client|woman|lady|man|guy|girl|friend\s+of)\b|"
-    r"\b(?:her|his|their)\s+(?:sister|brother|friend|cousin|mum|mom|mother|aunt|uncle|colleague|neighbou?r)\b"
+    r"\b(?:someone|somebody)\s+(?:she|he|i|they|we)\s+knows?\b|\ba\s+(?:customer|client|woman|lady|man|guy|girl|friend\s+of)(?:'?s)?\b|"
+    r"\b(?:her|his|their)\s+(?:sister|brother|friend|cousin|mum|mom|mother|aunt|uncle|colleague|neighbou?r)\b|"
+    r"\b(?:friend|colleague|neighbou?r|cousin)'?s\s+(?:daughter|son|sister|brother|mum|mom|mother|wife|husband|friend|aunt)\b"
 )
 
 

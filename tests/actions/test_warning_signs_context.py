@@ -68,6 +68,9 @@ LET_GO = [
     "there's a small purplish mark by my ear from the session, nearly gone now, can I get a facial?",
     "haath pe neeli si nishaan thi injection wali jagah, ab peeli pad gayi, gym ja sakti hoon?",
     "कनपटी पर नीला निशान था, अब हल्का हो गया है, अगला सेशन कब रखें?",
+    # a story from a video or a post about a stranger
+    "just saw a reel where a woman's lips swelled up massively after injections, does meso do that??",
+    "I read an article about a client whose skin turned black after fat dissolving, how rare is it?",
 ]
 
 STAYS_AN_EMERGENCY = [
@@ -119,6 +122,9 @@ STAYS_AN_EMERGENCY = [
     ("there's a purplish mark by my nose, it was fading but now it is spreading", "skin_colour"),
     ("neela nishaan gaal pe, ab peela pad raha hai par thanda bhi lag raha hai", "skin_colour"),
     ("bluish mark on the tip of my nose since this morning, yellow at the edges", "skin_colour"),
+    # the writer's own sign stays, whatever they were watching
+    ("saw a post about it and now my lip is swelling and I cannot breathe", "breathing"),
+    ("my friend's daughter went blind after her meso today, what do we do", "vision"),
 ]
 
 
