@@ -383,7 +383,7 @@ _FUTURE_OPENER = re.compile(
 )
 _FEAR_BEFORE = re.compile(
     r"\b(?:(?:scared|afraid|worried|fear|fearful|nervous|anxious|phobia|history|tendency)\s+(?:of|about)\s+(?:\w+\s+)?|"
-    r"(?:tend|prone|used)\s+to\s+|(?:usually|always|often|sometimes|easily)\s+)$"
+    r"(?:tend|prone|used)\s+to\s+|(?:usually|always|often|sometimes|easily)\s+(?:get\s+|feel\s+|go\s+)?(?:a\s+)?)$"
 )
 _FEAR_AFTER_HI = re.compile(
     r"(?:[\u0900-\u097f]|\w)*\s*(?:होने\s*|hone\s+)?(?:के\s*नाम\s*से|से|ke\s+naam\s+se|se)\s*(?:ही\s*|hi\s+)?"
@@ -402,11 +402,14 @@ _STRESS_SUBJECT = re.compile(
 """Stress that "is suffocating me": a figure of speech."""
 _HEARSAY = re.compile(
     r"\b(?:told\s+(?:me|us)|tells\s+(?:me|us)|said|says|heard|apparently|according\s+to|forwarded|forward|"
+    r"shared|mentioned|posted|(?:was|were|is|are)\s+telling|(?:was|were|is|are)\s+talking\s+about|"
     r"(?:watched|watching|saw|seen|read|reading)\s+(?:a|an|this|that|some|the)\s+(?:\w+\s+)?(?:video|reel|post|story|"
     r"article|clip|tiktok|thread|news))\b"
 )
 _STRANGER = re.compile(
-    r"\b(?:someone|somebody)\s+(?:she|he|i|they|we)\s+knows?\b|\ba\s+(?:customer|client|woman|lady|man|guy|girl|friend\s+of)(?:'?s)?\b|"
+    r"\b(?:someone|somebody)\s+(?:she|he|i|they|we)\s+knows?\b|"
+    r"\ba\s+(?:customer|client|woman|lady|man|guy|girl|friend\s+of|student|colleague|co-?worker|neighbou?r|relative|"
+    r"classmate|teacher|aunty|auntie)(?:'?s)?\b|"
     r"\b(?:her|his|their)\s+(?:sister|brother|friend|cousin|mum|mom|mother|aunt|uncle|colleague|neighbou?r)\b|"
     r"\b(?:friend|colleague|neighbou?r|cousin)'?s\s+(?:daughter|son|sister|brother|mum|mom|mother|wife|husband|friend|aunt)\b"
 )

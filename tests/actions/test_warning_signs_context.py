@@ -71,6 +71,9 @@ LET_GO = [
     # a story from a video or a post about a stranger
     "just saw a reel where a woman's lips swelled up massively after injections, does meso do that??",
     "I read an article about a client whose skin turned black after fat dissolving, how rare is it?",
+    "a colleague mentioned she had breathing trouble after some injection at a salon. how safe is yours?",
+    # a habit, not an event
+    "on long shifts I sometimes get a bit light-headed, it goes with water. ok to book a session?",
 ]
 
 STAYS_AN_EMERGENCY = [
@@ -125,6 +128,8 @@ STAYS_AN_EMERGENCY = [
     # the writer's own sign stays, whatever they were watching
     ("saw a post about it and now my lip is swelling and I cannot breathe", "breathing"),
     ("my friend's daughter went blind after her meso today, what do we do", "vision"),
+    ("a colleague mentioned her lips swelled after fillers, and now my own lip is swelling", "throat_swelling"),
+    ("I usually get a little woozy when hungry but today I fainted twice since the session", "fainting"),
 ]
 
 
