@@ -126,6 +126,19 @@ _WHY_NOT_SUBJECT = re.compile(
 )
 """An inverted "why not" question ("why won't the pain stop", "why isn't the swelling going down"):
 the negation belongs to the verb after the subject, so the subject (the sign) is there, not denied."""
+_NEVER_LIKE_THIS = re.compile(
+    r"[^.!?\n,]{0,40}?\blike\s+(?:this|that|it\s+is\s+now)\b"
+)
+_NEVER_BEFORE = re.compile(r"\bnever\s+(?:\w+\s+){0,3}$")
+_THIS_OR_SO = re.compile(r"\b(?:this|that|so)\s+(?:\w+\s+)?$")
+"""An intensifier, not a denial: "I've never felt this dizzy in my life", "never had chest pain like
+this before", "never been this breathless"."""
+_CANNOT_WITHOUT = re.compile(
+    r"\b(?:cannot|can\s+not|could\s+not|unable\s+to|not\s+able\s+to|barely|hardly)\s+(?:even\s+)?"
+    r"(?:[\w']+\s+){1,6}(?:without)\s+(?:the\s+|my\s+|her\s+|his\s+)?(?:[\w']+\s+){0,2}$"
+)
+"""The sign is there: "she can't say a sentence without wheezing", "can't even sit up without
+everything spinning"."""
 _NEGATED_COPULA = re.compile(r"\A(?:am|is|are|was|were|feel|feels|felt|feeling|looks?|seems?|got|get|getting)\s+not\b")
 """A span that itself starts "am not / feel not ..." ("i am not dizzy")."""
 _NEGATOR_AFTER = re.compile(
@@ -203,6 +216,14 @@ def _denied(text: str, start: int, end: int, clause: tuple[int, int]) -> bool:
     if _NEGATION_INSIDE.search(span):
         return True
     before_text = text[clause[0] : start]
+    if _CANNOT_WITHOUT.search(before_text[-80:]):
+        return False
+    if _NEVER_BEFORE.search(before_text[-30:]) and (
+        _NEVER_LIKE_THIS.match(text, start)
+        or _THIS_OR_SO.search(text, max(clause[0], start - 16), start)
+        or re.search(r"\b(?:this|that|so)\s", text[start:end])
+    ):
+        return False
     if not _WHY_NOT_SUBJECT.search(before_text[-80:]) and (
         _NEGATOR_BEFORE.search(before_text[-80:]) or _COORDINATED_DENIAL.search(before_text[-80:])
     ):
@@ -336,12 +357,14 @@ _SETTLED = re.compile(
     r"went\s+off|wore\s+off|worn\s+off|cleared|resolved|normal\s+now|back\s+to\s+normal|gone\s+down|going\s+down|"
     r"down\s+now|settled\s+down|calmer|lasted\s+(?:a|one|two|few)\s+(?:minute|second|moment)\w*|for\s+a\s+(?:minute|moment|second)|"
     r"for\s+(?:a\s+few|few|two|three|four|five|ten|\d+)\s+(?:minutes|mins|seconds|secs)|"
-    r"(?:much\s+|a\s+lot\s+|way\s+)?better|fine\s+now|ok\s+now|okay\s+now|improving|improved|disappeared|"
-    r"stopped|over\s+now|no\s+more|theek|thik|kam\s+ho)\b|ठीक|कम\s*हो"
+    r"(?:much\s+|a\s+lot\s+|way\s+)?(?<!\bbe\s)better(?!\s+(?:to|if|than|option|idea|for|not)\b)|fine\s+now|ok\s+now|okay\s+now|"
+    r"improving|improved|disappeared|stopped(?!\s+(?:working|helping|doing|the|taking|using|applying|my|her|his))|over\s+now|no\s+more|theek|thik|kam\s+ho)\b|"
+    r"ठीक|कम\s*हो"
 )
 _WORSENING = re.compile(
     r"\b(?:worse|worsening|worsen\w*|increas\w*|rising|spreading|more\s+and\s+more|getting\s+(?:bad|stronger)|"
-    r"not\s+(?:getting\s+)?better|still\s+(?:bad|severe|terrible|awful)|badh\w*|barh\w*)\b|बढ"
+    r"not\s+(?:getting\s+)?better|still\s+(?:bad|severe|terrible|awful)|badh\w*|barh\w*|"
+    r"stopped\s+(?:working|helping)|not\s+(?:working|helping)|no\s+longer\s+(?:working|helping))\b|बढ"
 )
 _SETTLES: dict[str, re.Pattern[str] | None] = {
     rid: (
@@ -471,15 +494,30 @@ _WAITING_BEFORE = re.compile(
 """A figure of speech about a price or a result ("price sun ke chakkar aa gaye", "I nearly fainted when
 I saw the results"): checked only when nothing in the message says anything is wrong now."""
 _AFTER_FIGURATIVE = re.compile(
-    r"(?:\s+[\w']+){0,3}?\s+(?:when\s+(?:i|he|she|they|we|you)\s+(?:saw|see|sees|heard|hear|looked\s+at|got)|"
+    r"(?:\s+[\w']+){0,3}?\s+(?:when\s+(?:i|he|she|they|we|you)\s+(?:saw|see|sees|heard|hear|looked\s+at|"
+    r"got\s+(?:the\s+|my\s+|your\s+|a\s+)?(?:bill|quote|price|results?|invoice|estimate|message|email|text))|"
     r"when\s+(?:[\w']+\s+){0,3}(?:said|says|told|tells|showed|shows|asked|mentioned|quoted|called\s+me)\b|"
-    r"(?:reading|hearing|watching|seeing)\s+(?:the|your|my|that|this|a|his|her)\b|"
-    r"at\s+the\s+(?:price|bill|cost|results?|quote)|(?:dekh|sun)\s*(?:ke|kar))|"
-    r"\s+on\s+(?:his|her|my|their|the|a)\s+(?:tea|coffee|chai|water|food|drink|dinner|lunch|breakfast|wine|sandwich)\b|"
-    r"\s+(?:waiting|queuing|queueing|in\s+(?:the\s+)?(?:queue|traffic)|stuck\s+in\s+traffic)\b"
+    r"at\s+the\s+(?:price|bill|cost|results?|quote)|(?:dekh|sun)\s*(?:ke|kar))"
 )
+_AFTER_READING = re.compile(r"(?:\s+[\w']+){0,3}?\s+(?:reading|hearing|watching|seeing)\s+(?:the|your|my|that|this|a|his|her)\b")
+"""Moved by something read or heard ("a lump in my throat reading your card"); never for a sign of
+sight ("seeing double reading the screen" is what the eyes do)."""
+_AFTER_CIRCUMSTANCE = re.compile(
+    r"\s+on\s+(?:his|her|my|their|the|a)\s+(?:tea|coffee|chai|water|food|drink|dinner|lunch|breakfast|wine|sandwich)\b|"
+    r"(?:\s+[\w']+){0,3}?\s+(?:waiting|queuing|queueing|in\s+(?:the\s+)?(?:queue|traffic)|stuck\s+in\s+traffic)\b"
+)
+"""Choking on tea, suffocating in a queue: a figure of speech unless the sentence ties the sign to
+the treatment ("wheezing in the queue at the pharmacy, had meso an hour ago")."""
 
 
+_TREATMENT_LINK = re.compile(
+    r"\b(?:since|after|from|following)\s+(?:the\s+|my\s+|her\s+|his\s+|your\s+|their\s+)?(?:\w+\s+)?"
+    r"(?:sessions?|injections?|jabs?|shots?|treatments?|meso\w*|clinic|appointment|procedure)\b|"
+    r"\bhad\s+(?:my\s+|the\s+|her\s+|his\s+)?(?:\w+\s+)?(?:meso\w*|sessions?|injections?|jabs?|treatment)\s+"
+    r"(?:\w+\s+){0,3}ago\b"
+)
+"""The sign tied to the treatment ("coming home from your clinic", "had meso an hour ago"): not a
+figure of speech, whatever else the sentence says."""
 _IMPERSONAL_BEFORE = re.compile(r"\b(?:you|one|nobody|no\s+one|people|anyone)\s+(?:\w+\s+)?$")
 """"you honestly cannot see anything (the marks)" is about how the skin looks, not about sight."""
 
@@ -762,7 +800,11 @@ def _spans(rule_id: str, text: str) -> list[_Span]:
 
 def _kept(rule_id: str, text: str, span: _Span, calls_for_help: bool) -> bool:
     start, end = span
-    if rule_id == "breathing" and _before(text, start, _NO_BREATHING_PROBLEM, 12):
+    if (
+        rule_id == "breathing"
+        and _before(text, start, _NO_BREATHING_PROBLEM, 12)
+        and not _before(text, start, _CANNOT_WITHOUT, 80)
+    ):
         return False
     if rule_id == "breathing" and text.startswith("suffocat", start) and _before(text, start, _STRESS_SUBJECT, 50):
         return False
@@ -772,7 +814,7 @@ def _kept(rule_id: str, text: str, span: _Span, calls_for_help: bool) -> bool:
         return False
     if _before(text, start, _WAITING_BEFORE, 40):
         return False
-    if not calls_for_help and (_before(text, start, _FIGURATIVE, 60) or _AFTER_FIGURATIVE.match(text, end)):
+    if not calls_for_help and _figurative(rule_id, text, start, end):
         return False
     clause = _clause(text, start, end)
     if _denied(text, start, end, clause):
@@ -791,6 +833,16 @@ def _kept(rule_id: str, text: str, span: _Span, calls_for_help: bool) -> bool:
     if _general_question(text, clause, end, calls_for_help):
         return False
     return not _settled(rule_id, text, start, end)
+
+
+def _figurative(rule_id: str, text: str, start: int, end: int) -> bool:
+    if _before(text, start, _FIGURATIVE, 60) or _AFTER_FIGURATIVE.match(text, end):
+        return True  # "I nearly fainted when I saw the bill"
+    if rule_id != "vision" and _AFTER_READING.match(text, end):
+        return True
+    if _AFTER_CIRCUMSTANCE.match(text, end):
+        return not _TREATMENT_LINK.search(text, *Sentences(text).around(start, end))
+    return False
 
 
 def _list_item(text: str, clause: tuple[int, int]) -> bool:

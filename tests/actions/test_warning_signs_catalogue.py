@@ -62,12 +62,12 @@ def _split(split: str, label: str) -> list[dict[str, str]]:
 
 RULE_GAPS = frozenset(
     {
-        "t3-em-en-0031", "t3-em-en-0043", "t3-em-en-0046", "t3-em-en-0062", "t3-em-in-0018", "t3-em-in-0029",
+        "t3-em-en-0031", "t3-em-en-0043", "t3-em-en-0062", "t3-em-in-0018", "t3-em-in-0029",
         "t3-em-in-0041", "t3-em-in-0086", "t3-em-in-0096",
     }
 )  # fmt: skip
-"""Training emergencies the rules do not catch yet: 9 of the 240 written on 2026-12-02 (the `fresh3_`
-files; the rules caught 184 of them when they were written and 231 after the classes they showed were
+"""Training emergencies the rules do not catch yet: 8 of the 240 written on 2026-12-02 (the `fresh3_`
+files; the rules caught 184 of them when they were written and 232 after the classes they showed were
 covered). They are left to the learned detector until a rule covers their class without false alarms;
 the list may only shrink (docs/safety/safety-case.md)."""
 

@@ -74,6 +74,13 @@ LET_GO = [
     "a colleague mentioned she had breathing trouble after some injection at a salon. how safe is yours?",
     # a habit, not an event
     "on long shifts I sometimes get a bit light-headed, it goes with water. ok to book a session?",
+    # settled, and denials of a past with no "like this"
+    "was dizzy for a minute, better now, would it be better to eat first next time?",
+    "I have never fainted before, is it common with meso?",
+    "without wheezing or any breathing trouble, can I go to the gym?",
+    # figures of speech that stay figures of speech
+    "I nearly passed out when I saw the price after my session",
+    "I got a lump in my throat reading the card",
 ]
 
 STAYS_AN_EMERGENCY = [
@@ -130,6 +137,20 @@ STAYS_AN_EMERGENCY = [
     ("my friend's daughter went blind after her meso today, what do we do", "vision"),
     ("a colleague mentioned her lips swelled after fillers, and now my own lip is swelling", "throat_swelling"),
     ("I usually get a little woozy when hungry but today I fainted twice since the session", "fainting"),
+    # asking for advice is not saying it has settled ("better to", "stopped working")
+    ("the pain is unbearable, is it better to use ice or heat?", "severe_pain"),
+    ("jaw pain 9 out of 10, the paracetamol stopped helping", "severe_pain"),
+    ("hives all over my back, better to take cetirizine or come in?", "hives"),
+    ("I've stopped the cream you gave me but the pain is excruciating", "severe_pain"),
+    # "never ... like this" and "cannot ... without" say the sign is there
+    ("I've never felt this dizzy in my life, the room won't stop moving", "fainting"),
+    ("never had chest pain like this before, it started after the belly jabs", "chest_pain"),
+    ("she can't finish a sentence without wheezing", "breathing"),
+    ("can't even sit up without everything spinning", "fainting"),
+    # "when I got up", "reading the screen", "in the queue ... had meso an hour ago" are literal
+    ("I fainted when I got up from the chair at home, hit my head", "fainting"),
+    ("I keep seeing double reading the screen since the injections", "vision"),
+    ("wheezing in the queue at the pharmacy, had meso an hour ago", "breathing"),
 ]
 
 
