@@ -126,9 +126,7 @@ _WHY_NOT_SUBJECT = re.compile(
 )
 """An inverted "why not" question ("why won't the pain stop", "why isn't the swelling going down"):
 the negation belongs to the verb after the subject, so the subject (the sign) is there, not denied."""
-_NEVER_LIKE_THIS = re.compile(
-    r"[^.!?\n,]{0,40}?\blike\s+(?:this|that|it\s+is\s+now)\b"
-)
+_NEVER_LIKE_THIS = re.compile(r"[^.!?\n,]{0,40}?\blike\s+(?:this|that|it\s+is\s+now)\b")
 _NEVER_BEFORE = re.compile(r"\bnever\s+(?:\w+\s+){0,3}$")
 _THIS_OR_SO = re.compile(r"\b(?:this|that|so)\s+(?:\w+\s+)?$")
 """An intensifier, not a denial: "I've never felt this dizzy in my life", "never had chest pain like
@@ -499,7 +497,9 @@ _AFTER_FIGURATIVE = re.compile(
     r"when\s+(?:[\w']+\s+){0,3}(?:said|says|told|tells|showed|shows|asked|mentioned|quoted|called\s+me)\b|"
     r"at\s+the\s+(?:price|bill|cost|results?|quote)|(?:dekh|sun)\s*(?:ke|kar))"
 )
-_AFTER_READING = re.compile(r"(?:\s+[\w']+){0,3}?\s+(?:reading|hearing|watching|seeing)\s+(?:the|your|my|that|this|a|his|her)\b")
+_AFTER_READING = re.compile(
+    r"(?:\s+[\w']+){0,3}?\s+(?:reading|hearing|watching|seeing)\s+(?:the|your|my|that|this|a|his|her)\b"
+)
 """Moved by something read or heard ("a lump in my throat reading your card"); never for a sign of
 sight ("seeing double reading the screen" is what the eyes do)."""
 _AFTER_CIRCUMSTANCE = re.compile(
