@@ -171,7 +171,14 @@ def with_classifier(route: Route, guess: RouteGuess | None, text: str, other_scr
             route if personal >= POLICY.router_keeps_handoff_min else _CLASSIFIER_ROUTES.get(guess.route, Route.ANSWER)
         )
     if route is Route.EMERGENCY:
-        return route
+        # The NLU alone called it an emergency (the safety gate, which runs first, found nothing):
+        # not an urgent reply (the NLU is no source of those), but never an ordinary answer by
+        # default either. A clinician sees it unless the classifier reads it as something else.
+        return (
+            Route.MEDICAL
+            if personal >= POLICY.router_keeps_handoff_min
+            else _CLASSIFIER_ROUTES.get(guess.route, Route.ANSWER)
+        )
     minimum = POLICY.router_other_script_min if other_script else POLICY.router_override_min
     if guess.confidence >= minimum and guess.route in _CLASSIFIER_ROUTES:
         return _CLASSIFIER_ROUTES[guess.route]

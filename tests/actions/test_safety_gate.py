@@ -65,11 +65,19 @@ def test_a_learned_detector_that_raises_leaves_the_rules_in_charge() -> None:
 def test_the_nlu_intent_is_not_an_emergency_source(stub_services: Any) -> None:
     """The NLU added false urgent replies and no recall (measured in docs/safety/safety-case.md)."""
     calm = respond(
-        Turn(sender_id="n1", text="and the price?", intent="warning_signs", intent_confidence=0.99),
+        Turn(
+            sender_id="n1",
+            text="and the price?",
+            intent="warning_signs",
+            intent_confidence=0.99,
+            metadata={"consent": True},
+        ),
         "emergency",
         stub_services,
     )
     assert calm.meta.kind != "emergency"
+    # ... and with no classifier to read it otherwise, a clinician sees it: never an ordinary answer
+    assert calm.meta.kind == "handoff" and calm.meta.handoff
     real = respond(
         Turn(sender_id="n2", text="I can't breathe", intent="greet", intent_confidence=1.0), "smalltalk", stub_services
     )

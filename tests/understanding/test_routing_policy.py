@@ -49,8 +49,14 @@ def test_the_classifier_never_hands_off_an_english_message_on_its_own() -> None:
     assert with_classifier(Route.ANSWER, guess("emergency", 0.99), "question", False) is Route.ANSWER
 
 
-def test_the_nlu_emergency_is_never_overridden() -> None:
-    assert with_classifier(Route.EMERGENCY, guess("answer", 0.99), "x", False) is Route.EMERGENCY
+def test_an_nlu_only_emergency_goes_to_a_clinician_when_the_classifier_reads_it_as_personal() -> None:
+    # the safety gate found nothing (it runs first): the NLU's emergency is no urgent reply, and no
+    # ordinary answer either when the classifier also reads it as personal ("itching since the
+    # session, what do I apply?")
+    p = POLICY.router_keeps_handoff_min
+    assert with_classifier(Route.EMERGENCY, guess("medical", p), "x", False) is Route.MEDICAL
+    assert with_classifier(Route.EMERGENCY, guess("emergency", p), "x", False) is Route.MEDICAL
+    assert with_classifier(Route.EMERGENCY, guess("answer", 0.99), "x", False) is Route.ANSWER
 
 
 def test_a_button_payload_is_what_the_patient_chose() -> None:
