@@ -145,3 +145,43 @@ def test_a_word_that_only_begins_like_a_sign_word_is_not_the_sign(text: str) -> 
 @pytest.mark.parametrize(("rule_id", "text"), HOMOGRAPHS_STAY, ids=lambda v: str(v)[:30])
 def test_the_sign_word_itself_is_still_read(rule_id: str, text: str) -> None:
     assert rule_id in {s.id for s in detect_warning_signs(text)}
+
+
+# Classes a red-team session found with no pattern at all (2026-12-03): the brain (a fit, not
+# knowing where one is, not responding, coming round, one side of the face), a named reaction said
+# as happening now, readings off a home monitor, vomiting counted by the clock, swelling by size.
+# Examples are tests, not catalogue examples (those train the learned detector).
+NEW_CLASSES_STAY = [
+    ("very_unwell", "my dad is having a fit on the sofa, he had the scalp injections at noon"),
+    ("very_unwell", "she keeps asking the same thing and does not know where she is"),
+    ("very_unwell", "he's breathing but he won't respond to us"),
+    ("very_unwell", "I just came round on the bathroom floor"),
+    ("very_unwell", "the left side of her face has dropped and she can't lift her arm"),
+    ("very_unwell", "I think I'm going into anaphylaxis, my whole body is tingling"),
+    ("very_unwell", "her blood pressure is 78/45 on our home machine"),
+    ("very_unwell", "he has been throwing up for 5 hours since the fat dissolving"),
+    ("breathing", "the finger monitor shows oxygen 88 and she looks blue"),
+    ("throat_swelling", "my top lip is three times its normal size"),
+]
+NEW_CLASSES_LET_GO = [
+    "I have epilepsy, my last seizure was in 2019. Can I still have meso?",
+    "had a seizure 10 years ago, nothing since, is meso ok for me?",
+    "how would I know if I'm having an allergic reaction after the session?",
+    "my bp is 85/55 usually, is that a problem for meso?",
+    "my BP is 85/55 normally, can I still book?",
+    "she won't respond to my messages about the booking, can you call her?",
+    "he didn't respond to the last course at all, is a different cocktail worth it?",
+    "my mum didn't recognise me with the new hair, haha",
+    "does the clinic keep an epipen on site?",
+    "is an oxygen facial 90 minutes long?",
+]
+
+
+@pytest.mark.parametrize(("rule_id", "text"), NEW_CLASSES_STAY, ids=lambda v: str(v)[:30])
+def test_signs_the_red_team_found_without_a_pattern_are_read(rule_id: str, text: str) -> None:
+    assert rule_id in {s.id for s in detect_warning_signs(text)}
+
+
+@pytest.mark.parametrize("text", NEW_CLASSES_LET_GO, ids=lambda v: str(v)[:30])
+def test_their_twins_are_not_emergencies(text: str) -> None:
+    assert detect_warning_signs(text) == ()
