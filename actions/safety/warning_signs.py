@@ -248,7 +248,9 @@ _GENERAL_OPENER = re.compile(
     r"(?:(?:has|have|had|did|does|do)\s+(?:any|anyone|anybody|someone|somebody|people|patients|clients|you|ever)\b|"
     r"(?:can|could|will|would|might|may|does|do|did|is|are|should)\s+(?:meso\w*|mezo\w*|it|this|that|the|these|those|"
     r"they|injections?|treatment|procedure|people|someone|anyone|one|a\s+person|you|patients?)\b|"
-    r"(?:what|which|how|why|when|who|where)\b|is\s+(?:it|there)\b|are\s+there\b|any\s+(?:risk|chance|cases?)\b|"
+    r"(?:what|which|how|why|who|where)\b|"
+    r"when\b(?!\s+(?:i|she|he|we|they)\s+(?:\w+ed|woke|got|came|saw|went|took|was|were|stood|sat|ate|felt)\b)|"
+    r"is\s+(?:it|there)\b|are\s+there\b|any\s+(?:risk|chance|cases?)\b|"
     r"(?:are|is|do|does|can|will)\s+(?:your|the\s+(?:doctors?|staff|clinic|nurses?)|doctors?|staff)\b|"
     r"kya\b|kyaa\b|kaise\b|kab\b|kyun\b|kyu\b|kis\b|kaun\b|क्या|कैसे|किस|कौन|"
     r"is\s+(?!this\b|that\b|it\b)(?:\w+\s+){1,3}(?:normal|common|usual|expected|dangerous|serious|a\s+(?:warning\s+)?sign)\b)"
@@ -327,6 +329,21 @@ _POPULATION = re.compile(
     r"of\s+them|of\s+us)\b|\bfor\s+(?:everyone|everybody|anyone|anybody|every\s+(?:patient|person|client))\b"
 )
 """A question about how it goes for people in general ("is the pain unbearable for everyone?")."""
+_POINTED = re.compile(
+    r"\b(?:this|that)\s+(?:much|many|bad|badly|big|swollen|short|purple|blue|white|grey|gray|pale|dizzy|breathless|"
+    r"tight|painful|sore|red|hot|puffy|blurry|numb|cold|huge|dark)\b|"
+    r"\bitn[aie]\s+(?:\w+\s+)?(?:gay[aei]|gai|ho\s+(?:gay|gai|rah)\w*|rah[aie])\b|इतन[ाीे]\s*(?:\S+\s*)?(?:ग[एयईा]|हो\s*ग|हो\s*रह|रह)"
+)
+"""The writer points at what they have ("is it normal to feel this short of breath?", "this much
+chest tightness", "honth itne sooj gaye"): a question about their own sign, not a general one."""
+_OWN_NOW = re.compile(
+    r"\bmine\s+(?:is|was|has|have|started|began|keeps?|looks?|feels?|seems?|got|went|turned|just)\b|"
+    r"\bhad\s+(?:my|her|his)\s+(?:\w+\s+){0,3}?(?:done|session|injections?|treatment|meso\w*|jabs?)\s+(?:\w+\s+){0,2}?"
+    r"(?:\d+|an?|one|two|three|four|few|a\s+few)\s+(?:hours?|hrs?|mins?|minutes)\s+ago\b|"
+    r"\bmujhe\s+abhi\b|\babhi\s+(?:ho\s+rah|bhi\s+ho)|\b(?:happening|going\s+on)\s+(?:to\s+me\s+)?right\s+now\b|मुझे\s*अभी"
+)
+"""Elsewhere in the message, the writer says it is theirs and now ("... mine started an hour ago",
+"had my face done 2 hrs ago", "mujhe abhi ho raha hai")."""
 
 
 def _general_question(text: str, clause: tuple[int, int], end: int, calls_for_help: bool) -> bool:
@@ -339,6 +356,8 @@ def _general_question(text: str, clause: tuple[int, int], end: int, calls_for_he
         return False  # someone has it (what follows the finding is another statement: "... and I cannot decide")
     if _POPULATION.search(part):
         return True  # "... is the pain unbearable for everyone?" asks how it goes for people in general
+    if _POINTED.search(part) or _OWN_NOW.search(text):
+        return False  # "is it normal to feel this short of breath?", "... mine started an hour ago"
     if _WHY_HAPPENING.search(part):
         return False  # "why is the lip swelling up so fast?" asks why it is happening to them
     if _ABOUT_OTHERS.search(part):

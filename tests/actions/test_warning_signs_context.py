@@ -81,6 +81,12 @@ LET_GO = [
     # figures of speech that stay figures of speech
     "I nearly passed out when I saw the price after my session",
     "I got a lump in my throat reading the card",
+    # the same questions with nothing pointing at the writer's own sign
+    "is it normal to have a bit of redness? mine is fading",
+    "how bad is the pain for most people? is it this bad for everyone?",
+    "kya meso itna dard deta hai ki behosh ho jaye koi?",
+    "क्या मेसो में इतना दर्द होता है कि कोई बेहोश हो जाए?",
+    "when can I exercise after? does the swelling of the lips go down?",
 ]
 
 STAYS_AN_EMERGENCY = [
@@ -151,6 +157,17 @@ STAYS_AN_EMERGENCY = [
     ("I fainted when I got up from the chair at home, hit my head", "fainting"),
     ("I keep seeing double reading the screen since the injections", "vision"),
     ("wheezing in the queue at the pharmacy, had meso an hour ago", "breathing"),
+    # a normality question that points at the writer's own sign ("this", "itne ... gaye")
+    ("is it normal to feel this short of breath after the belly injections?", "breathing"),
+    ("is it usual to have this much chest tightness?", "chest_pain"),
+    ("kya ye normal hai ki honth itne sooj gaye hain?", "throat_swelling"),
+    ("क्या ये नॉर्मल है कि होंठ इतने सूज गए हैं?", "throat_swelling"),
+    # ... or says elsewhere that it is theirs, now
+    ("is chest pressure normal after fat dissolving jabs? mine started an hour ago", "chest_pain"),
+    ("why is everything blurry in one eye? had my face done 2 hrs ago", "vision"),
+    ("kya meso ke baad dhundhla dikhna normal hai? mujhe abhi ho raha hai", "vision"),
+    # "when I looked in the mirror" tells when, it asks nothing
+    ("when I looked in the mirror my lips were blue", "skin_colour"),
 ]
 
 
