@@ -472,12 +472,28 @@ _PROGRESSIVE_NOW = re.compile(r"\b(?:is|am|are)\s+(?:\w+\s+)?\w+ing\b")
 """Something going on as the patient writes ("my lips are swelling up")."""
 
 
+_FAMILY_RELAY = re.compile(
+    r"\b(?:mummy|mumm?y|maa|mom|papa|dad|didi|bhaiya|bhai|behen|bahen|dadi|nani|pati|husband|wife|beta|beti|sasu\w*|saas)\s+"
+    r"(?:\w+\s+)?(?:kehti|kehte|keh\s+rah\w*|bol\s+rah\w*|bolti|bolte)\b"
+)
+_THIRD_PERSON_NOW_HI = re.compile(
+    r"\b(?:unko|unke|unki|unhe|use|usko|uske|uski)\b(?!(?:\s+\w+){0,6}\s+(?:tha|thi|the)\b)"
+)
+"""A relative relaying what they feel now ("mummy kehti hai unko saans nahi aa rahi"): a report about
+them, not hearsay."""
+_HI_PROGRESSIVE_BARE = re.compile(r"\b(?:aa|ho|lag|dikh|kar|badh|phail)\s+(?:rah[aie]|rh[aie])\b")
+
+
 def _hindi_hypothetical(text: str, start: int, end: int) -> bool:
     """Hindi and Hinglish put "if" in the verb ("chakkar aa gaya toh?", "सूज जाए, तो"): a sign in such a
     clause, or in hearsay ("मेरी बहन कह रही थी कि ... नीली पड़ जाती है"), with nothing happening now."""
     lo, hi = Sentences(text).around(start, end)
     if _HI_PROGRESSIVE.search(text, lo, hi) or _PRESENT_DEIXIS.search(text, lo, hi):
         return False
+    if _HI_PROGRESSIVE_BARE.search(text, lo, hi) and not _HI_CONDITIONAL.search(text, lo, hi):
+        return False  # "saans nahi aa rahi theek se": happening now, "hai" dropped
+    if _FAMILY_RELAY.search(text, lo, hi) and _THIRD_PERSON_NOW_HI.search(text, lo, hi):
+        return False  # "didi kehti hai unke seene mein dard hai"
     return _HI_CONDITIONAL.search(text, lo, hi) is not None or _HEARSAY_HI.search(text, lo, hi) is not None
 
 
@@ -692,6 +708,22 @@ def _reject_fading_bruise(text: str, start: int, end: int) -> bool:
     return _FADING.search(text, lo, min(len(text), hi + 80)) is not None
 
 
+_COLD_WORD = re.compile(r"\b(?:cold|icy|numb|freezing|thand\w*)\b")
+_COLD_EXPLAINED = re.compile(
+    r"\b(?:ice|iced|icing|ice\s*packs?|cold\s*packs?|cold\s+compress\w*|numbing|anaesthe\w*|anesthe\w*|lidocaine|"
+    r"winter|always|usually|raynaud\w*|aircon|ac\b|barf)\b"
+)
+
+
+def _reject_explained_cold(text: str, start: int, end: int) -> bool:
+    """Cold or numb skin explained by ice, a numbing cream or a lifelong habit ("the ice pack made it
+    cold and numb for a bit", "my hands are always cold and numb in winter"): not a blocked vessel."""
+    if not _COLD_WORD.search(text, start, min(len(text), end + 20)):
+        return False
+    lo, hi = Sentences(text).around(start, end)
+    return _COLD_EXPLAINED.search(text, lo, hi) is not None
+
+
 def _reject_impersonal_sight(text: str, start: int, end: int) -> bool:
     return text.startswith("cannot see", start) and _before(text, start, _IMPERSONAL_BEFORE, 30)
 
@@ -710,6 +742,7 @@ _GUARDS: dict[str, Callable[[str, int, int], bool]] = {
     "future_colour_question": lambda text, start, end: False,  # part of _reject_colour, named for reviewers
     "fear_or_history_of_fainting": _reject_fainting,
     "fading_bruise": _reject_fading_bruise,
+    "explained_cold": _reject_explained_cold,
     "impersonal_cannot_see": _reject_impersonal_sight,
 }
 for _rule in _CAT.rules.values():

@@ -162,6 +162,19 @@ NEW_CLASSES_STAY = [
     ("very_unwell", "he has been throwing up for 5 hours since the fat dissolving"),
     ("breathing", "the finger monitor shows oxygen 88 and she looks blue"),
     ("throat_swelling", "my top lip is three times its normal size"),
+    # a blocked vessel without "turned": a colour with cold or numbness, blisters with a colour
+    ("skin_colour", "the injected spot on my nose is cold and numb"),
+    ("skin_colour", "my cheek is purple and icy since the session"),
+    ("skin_colour", "little blisters coming up and the skin around them is dusky"),
+    ("skin_colour", "gaal pe jahan injection laga wahan skin kaali aur thandi hai"),
+    # headache, pain by comparison, a fit said as "fitting"
+    ("severe_pain", "worst headache of my life since the scalp session"),
+    ("severe_pain", "headache and my neck is stiff, had meso this morning"),
+    ("severe_pain", "it hurts like hell where the jab went in"),
+    ("very_unwell", "help, she is fitting on the floor"),
+    # a relative relaying what they feel now, in Hinglish
+    ("breathing", "mummy kehti hai unko saans nahi aa rahi theek se"),
+    ("chest_pain", "didi kehti hai unke seene mein dard hai, kya karein?"),
 ]
 NEW_CLASSES_LET_GO = [
     "I have epilepsy, my last seizure was in 2019. Can I still have meso?",
@@ -174,6 +187,13 @@ NEW_CLASSES_LET_GO = [
     "my mum didn't recognise me with the new hair, haha",
     "does the clinic keep an epipen on site?",
     "is an oxygen facial 90 minutes long?",
+    "my hands are always cold and numb in winter, is meso ok?",
+    "ice pack made it cold and numb for a bit",
+    "the area was white and cold from the ice pack, fine now",
+    "I get terrible headaches from stress, can meso cause headaches?",
+    "the session hurt like hell but it was worth it, all fine now",
+    "the dress is fitting well after the fat dissolving lol",
+    "mummy kehti hai ki unko pichle saal chakkar aaya tha, kya meso safe hai?",
 ]
 
 
