@@ -198,3 +198,35 @@ def test_the_shipped_catalogue_compiles_from_a_copy(tmp_path: Path) -> None:
     rules = compile_rules(load("personal_medical", directory))
     assert tuple(r.id for r in rules) == REASONS
     assert [len(r.checks) for r in rules] == [len(r.checks) for r in pm._RULES]
+
+
+# Found by red-teaming the whole routing (2026-12-03): a named medicine outside the "I take / my X /
+# on X" frame, and the Hinglish "may I take, skip or stop it". Tests, not catalogue examples (those
+# train the learned detector).
+MEDICINE_NAMED = [
+    "Glimepiride 2 mg every morning. Can I get the scalp injections?",
+    "Shelcal, Neurobion and Evion I take, any issue with face meso?",
+    "taking januvia and thyrox, booked meso for saturday",
+    "sir me dard hai session ke baad, crocin le lu kya?",
+    "Telma ki goli session wale din band kar du?",
+    "aaj subah combiflam li thi, shaam ko meso karwa sakti hu?",
+]
+MEDICINE_GENERAL = [
+    "which painkiller can I take after the session?",
+    "how much paracetamol should I take after meso?",
+    "medicine band karna padega kya meso se pehle?",
+    "dard ki goli le sakte hain kya meso ke baad?",
+    "should aspirin be avoided before a session?",
+]
+
+
+@pytest.mark.parametrize("text", MEDICINE_NAMED, ids=lambda v: v[:30])
+def test_a_named_medicine_the_writer_takes_goes_to_a_clinician(text: str) -> None:
+    found = detect_personal_medical(text)
+    assert found is not None and found.reason == "medicine"
+
+
+@pytest.mark.parametrize("text", MEDICINE_GENERAL, ids=lambda v: v[:30])
+def test_a_general_medicine_question_is_not_read_as_one(text: str) -> None:
+    found = detect_personal_medical(text)
+    assert found is None or found.reason != "medicine"
