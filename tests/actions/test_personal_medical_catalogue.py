@@ -230,3 +230,28 @@ def test_a_named_medicine_the_writer_takes_goes_to_a_clinician(text: str) -> Non
 def test_a_general_medicine_question_is_not_read_as_one(text: str) -> None:
     found = detect_personal_medical(text)
     assert found is None or found.reason != "medicine"
+
+
+# The rest of that report's personal questions answered, one class each (reason expected).
+MORE_PERSONAL = [
+    ("dosing", "how much lipolytic solution would my belly need per session?"),
+    ("self_injection", "amazon se meso kit mangwaya, khud scalp pe kaise lagau?"),
+    ("condition", "thyriod patient, 41, can I get the face meso?"),
+    ("product", "koi achhi cream batao mere dry skin ke liye session ke baad"),
+]
+MORE_GENERAL = [
+    "how much time does one session take?",
+    "meso ke baad kaunsa sunscreen accha hai?",
+    "koi achha sunscreen batao general mein",
+]
+
+
+@pytest.mark.parametrize(("reason", "text"), MORE_PERSONAL, ids=lambda v: str(v)[:30])
+def test_more_personal_questions_from_red_teaming_go_to_a_clinician(reason: str, text: str) -> None:
+    found = detect_personal_medical(text)
+    assert found is not None and found.reason == reason
+
+
+@pytest.mark.parametrize("text", MORE_GENERAL, ids=lambda v: v[:30])
+def test_their_general_twins_stay_general(text: str) -> None:
+    assert detect_personal_medical(text) is None
