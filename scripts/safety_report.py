@@ -34,6 +34,10 @@ SPLITS = {
     "train": "Training split",
     "heldout": "Held-out split (frozen; never used for tuning)",
     "heldout2": "Fresh held-out split (written 2026-12-01 by a writer who saw neither the detectors nor any corpus; frozen)",
+    "redteam": (
+        "Red-team set (written 2026-12-03 by two helper sessions that read the detectors' code but no corpus; "
+        "its misses were used to find and fix classes, so it is not blind)"
+    ),
 }
 """Each split of the corpus (a folder of actions/safety/corpus/) and its heading; misses are shown by text only
 for the training split."""
