@@ -157,6 +157,13 @@ _NEGATION_INSIDE = re.compile(
 )
 """A span that runs over a clause break into a negation is a list of denials ("no blurry vision, no
 double vision" matched as "vision, no double")."""
+_COPULA_NOT_INSIDE = re.compile(
+    r"\b(?:is|are|was|were|feels?|felt|looks?|seems?)\s+not\s+(?:at\s+all\s+|really\s+|very\s+|that\s+)?"
+    r"(?:tight|swollen|swelling|puffy|puffed|blue|grey|gray|purple|white|pale|hot|painful|sore|dizzy|blurry|blurred|"
+    r"numb|cold|itchy|bleeding|closing|closed|short\s+of|heavy|spinning)\b"
+)
+"""A span that holds its own denial ("my throat is not tight"); "one eye is not seeing clearly" or
+"breathing is not easy" is no denial."""
 _NEGATOR_LINE_BEFORE = re.compile(r"(?:\A|[\n,;:.!?])\s*(?:no|not|never|zero|without|nahi|nhi|नहीं)\s*[\n,;:]\s*\Z")
 """One word per line: "no" on the line before the sign ("fine / no / fever / no / swelling")."""
 _COORDINATED_DENIAL = re.compile(
@@ -211,7 +218,7 @@ def _denied(text: str, start: int, end: int, clause: tuple[int, int]) -> bool:
         return True
     if _SIGN_IS_NEGATION.match(span):
         return False
-    if _NEGATION_INSIDE.search(span):
+    if _NEGATION_INSIDE.search(span) or _COPULA_NOT_INSIDE.search(span):
         return True
     before_text = text[clause[0] : start]
     if _CANNOT_WITHOUT.search(before_text[-80:]):
@@ -373,6 +380,7 @@ _SETTLED = re.compile(
     r"\b(?:gone(?=\s*(?:now|away|completely|today|by|this|overnight|down|[.,!?;]|$))|went\s+away|settled|settling|subsided|subsiding|eased|easing|fading|faded|calmed|passed|"
     r"went\s+off|wore\s+off|worn\s+off|cleared|resolved|normal\s+now|back\s+to\s+normal|gone\s+down|going\s+down|"
     r"down\s+now|settled\s+down|calmer|lasted\s+(?:a|one|two|few)\s+(?:minute|second|moment)\w*|for\s+a\s+(?:minute|moment|second)|"
+    r"within\s+(?:a|one|two|a\s+few|few)\s+(?:minute|second|moment)s?|"
     r"for\s+(?:a\s+few|few|two|three|four|five|ten|\d+)\s+(?:minutes|mins|seconds|secs)|"
     r"(?:much\s+|a\s+lot\s+|way\s+)?(?<!\bbe\s)better(?!\s+(?:to|if|than|option|idea|for|not)\b)|fine\s+now|ok\s+now|okay\s+now|"
     r"improving|improved|disappeared|stopped(?!\s+(?:working|helping|doing|the|taking|using|applying|my|her|his))|over\s+now|no\s+more|theek|thik|kam\s+ho)\b|"
@@ -497,6 +505,13 @@ def _hindi_hypothetical(text: str, start: int, end: int) -> bool:
     return _HI_CONDITIONAL.search(text, lo, hi) is not None or _HEARSAY_HI.search(text, lo, hi) is not None
 
 
+_SOURCE_OF_STORY = re.compile(
+    r"\bmy\s+(?:\w+\s+)?(?:friend|colleague|cousin|neighbou?r|aunt|uncle|boss|teacher|coworker|co-worker)\s+"
+    r"(?:said|says|told|tells|mentioned|heard|was\s+telling)\b"
+)
+"""The one who passed a story on ("my friend said her sister went blind..."): not the writer's own."""
+
+
 def _hearsay(text: str, start: int, end: int) -> bool:
     """Someone else's story passed on ("a customer told me her sister's lips swelled up after a
     treatment somewhere"), with nothing about the writer or their family now."""
@@ -505,7 +520,7 @@ def _hearsay(text: str, start: int, end: int) -> bool:
         _HEARSAY.search(text, lo, hi) is not None
         and _STRANGER.search(text, lo, hi) is not None
         and _PRESENT_DEIXIS.search(text, lo, hi) is None
-        and re.search(r"\bmy\b", text[max(lo, start - 40) : start]) is None
+        and re.search(r"\bmy\b", _SOURCE_OF_STORY.sub(" ", text[max(lo, start - 40) : start])) is None
     )
 
 

@@ -87,6 +87,10 @@ LET_GO = [
     "kya meso itna dard deta hai ki behosh ho jaye koi?",
     "क्या मेसो में इतना दर्द होता है कि कोई बेहोश हो जाए?",
     "when can I exercise after? does the swelling of the lips go down?",
+    # a denial inside the sign's own words, a story passed on by "my friend", a spell over in a minute
+    "my throat isn't tight and I'm breathing fine, just a bit of redness at the site",
+    "my colleague said her cousin went blind after fillers abroad, is meso any safer?",
+    "a bit dizzy during the needles but fine within a minute, all good now",
 ]
 
 STAYS_AN_EMERGENCY = [
@@ -168,6 +172,8 @@ STAYS_AN_EMERGENCY = [
     ("kya meso ke baad dhundhla dikhna normal hai? mujhe abhi ho raha hai", "vision"),
     # "when I looked in the mirror" tells when, it asks nothing
     ("when I looked in the mirror my lips were blue", "skin_colour"),
+    ("one eye is not seeing clearly since the forehead injection", "vision"),
+    ("my friend said my lips look swollen and now I cannot breathe", "breathing"),
 ]
 
 
