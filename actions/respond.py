@@ -145,8 +145,6 @@ def _after_consent(turn: Turn, route: Route, svc: Services, text: str, safety: A
     other_script = _mostly_other_script(text)
     guess = svc.router.guess(text) if svc.router is not None else None
     nlu_route, route = route, with_classifier(route, guess, text, other_script)
-    if route is Route.EMERGENCY:
-        route = Route.MEDICAL  # the NLU alone, and no classifier to read it otherwise: to a clinician
 
     # 4. Personal medical questions.
     if is_bot_challenge(text):

@@ -164,7 +164,8 @@ and the classifier agreeing, never from the classifier alone."""
 def with_classifier(route: Route, guess: RouteGuess | None, text: str, other_script: bool) -> Route:
     """The NLU's route, corrected by the learned classifier where the policy allows."""
     if guess is None or text.lstrip().startswith("/"):
-        return route
+        # the NLU alone called it an emergency and no classifier reads it otherwise: to a clinician
+        return Route.MEDICAL if route is Route.EMERGENCY else route
     personal = guess.p("medical") + guess.p("emergency")
     if route is Route.MEDICAL:
         return (

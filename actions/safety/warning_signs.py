@@ -129,6 +129,7 @@ the negation belongs to the verb after the subject, so the subject (the sign) is
 _NEVER_LIKE_THIS = re.compile(r"[^.!?\n,]{0,40}?\blike\s+(?:this|that|it\s+is\s+now)\b")
 _NEVER_BEFORE = re.compile(r"\bnever\s+(?:\w+\s+){0,3}$")
 _THIS_OR_SO = re.compile(r"\b(?:this|that|so)\s+(?:\w+\s+)?$")
+_THIS_OR_SO_INSIDE = re.compile(r"\b(?:this|that|so)\s")
 """An intensifier, not a denial: "I've never felt this dizzy in my life", "never had chest pain like
 this before", "never been this breathless"."""
 _CANNOT_WITHOUT = re.compile(
@@ -226,7 +227,7 @@ def _denied(text: str, start: int, end: int, clause: tuple[int, int]) -> bool:
     if _NEVER_BEFORE.search(before_text[-30:]) and (
         _NEVER_LIKE_THIS.match(text, start)
         or _THIS_OR_SO.search(text, max(clause[0], start - 16), start)
-        or re.search(r"\b(?:this|that|so)\s", text[start:end])
+        or _THIS_OR_SO_INSIDE.search(text, start, end)
     ):
         return False
     if not _WHY_NOT_SUBJECT.search(before_text[-80:]) and (
@@ -560,14 +561,13 @@ _AFTER_CIRCUMSTANCE = re.compile(
 the treatment ("wheezing in the queue at the pharmacy, had meso an hour ago")."""
 
 
-_TREATMENT_LINK = re.compile(
-    r"\b(?:since|after|from|following)\s+(?:the\s+|my\s+|her\s+|his\s+|your\s+|their\s+)?(?:\w+\s+)?"
-    r"(?:sessions?|injections?|jabs?|shots?|treatments?|meso\w*|clinic|appointment|procedure)\b|"
-    r"\bhad\s+(?:my\s+|the\s+|her\s+|his\s+)?(?:\w+\s+)?(?:meso\w*|sessions?|injections?|jabs?|treatment)\s+"
-    r"(?:\w+\s+){0,3}ago\b"
+_TREATMENT_LINK = _CAT.compile(
+    r"{since_treatment}|had\s+(?:my\s+|the\s+|her\s+|his\s+)?(?:\w+\s+)?(?:meso\w*|sessions?|injections?|jabs?|treatment)\s+"
+    r"(?:\w+\s+){0,3}ago\b",
+    "treatment link",
 )
-"""The sign tied to the treatment ("coming home from your clinic", "had meso an hour ago"): not a
-figure of speech, whatever else the sentence says."""
+"""The sign tied to the treatment (the catalogue's `since_treatment`: "coming home from your clinic",
+or "had meso an hour ago"): not a figure of speech, whatever else the sentence says."""
 _IMPERSONAL_BEFORE = re.compile(r"\b(?:you|one|nobody|no\s+one|people|anyone)\s+(?:\w+\s+)?$")
 """"you honestly cannot see anything (the marks)" is about how the skin looks, not about sight."""
 

@@ -111,16 +111,6 @@ TERM_COUNTER_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("rule_id", "text"), TERM_CASES, ids=lambda v: str(v)[:40])
-def test_a_shared_term_is_read_in_every_pattern_that_uses_it(rule_id: str, text: str) -> None:
-    assert rule_id in {s.id for s in detect_warning_signs(text)}
-
-
-@pytest.mark.parametrize("text", TERM_COUNTER_CASES, ids=lambda v: str(v)[:40])
-def test_a_shared_term_does_not_widen_into_other_words(text: str) -> None:
-    assert detect_warning_signs(text) == ()
-
-
 # Hindi words that share their first letters with a sign word: the knee (घुटना, घुटनों) with
 # suffocation (घुटन, "दम घुटना"), and the mother-in-law (सास, सासू माँ) with a misspelt breath (सास).
 HOMOGRAPHS_LET_GO = [
@@ -135,16 +125,6 @@ HOMOGRAPHS_STAY = [
     ("breathing", "इंजेक्शन के बाद सास लेने में दिक्कत हो रही है"),
     ("breathing", "मम्मी का दम घुट रहा है"),
 ]
-
-
-@pytest.mark.parametrize("text", HOMOGRAPHS_LET_GO, ids=lambda v: str(v)[:30])
-def test_a_word_that_only_begins_like_a_sign_word_is_not_the_sign(text: str) -> None:
-    assert detect_warning_signs(text) == ()
-
-
-@pytest.mark.parametrize(("rule_id", "text"), HOMOGRAPHS_STAY, ids=lambda v: str(v)[:30])
-def test_the_sign_word_itself_is_still_read(rule_id: str, text: str) -> None:
-    assert rule_id in {s.id for s in detect_warning_signs(text)}
 
 
 # Classes a red-team session found with no pattern at all (2026-12-03): the brain (a fit, not
@@ -197,11 +177,17 @@ NEW_CLASSES_LET_GO = [
 ]
 
 
-@pytest.mark.parametrize(("rule_id", "text"), NEW_CLASSES_STAY, ids=lambda v: str(v)[:30])
-def test_signs_the_red_team_found_without_a_pattern_are_read(rule_id: str, text: str) -> None:
+@pytest.mark.parametrize(
+    ("rule_id", "text"), TERM_CASES + HOMOGRAPHS_STAY + NEW_CLASSES_STAY, ids=lambda v: str(v)[:40]
+)
+def test_the_sign_is_read(rule_id: str, text: str) -> None:
+    """Shared terms in every pattern that uses them, the sign word beside its homographs, and the
+    classes the red team found without a pattern."""
     assert rule_id in {s.id for s in detect_warning_signs(text)}
 
 
-@pytest.mark.parametrize("text", NEW_CLASSES_LET_GO, ids=lambda v: str(v)[:30])
-def test_their_twins_are_not_emergencies(text: str) -> None:
+@pytest.mark.parametrize("text", TERM_COUNTER_CASES + HOMOGRAPHS_LET_GO + NEW_CLASSES_LET_GO, ids=lambda v: str(v)[:40])
+def test_its_twin_is_not_an_emergency(text: str) -> None:
+    """A shared term does not widen into other words, a word that only begins like a sign word is not
+    the sign, and the red-team classes' twins stay calm."""
     assert detect_warning_signs(text) == ()

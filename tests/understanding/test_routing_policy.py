@@ -57,6 +57,8 @@ def test_an_nlu_only_emergency_goes_to_a_clinician_when_the_classifier_reads_it_
     assert with_classifier(Route.EMERGENCY, guess("medical", p), "x", False) is Route.MEDICAL
     assert with_classifier(Route.EMERGENCY, guess("emergency", p), "x", False) is Route.MEDICAL
     assert with_classifier(Route.EMERGENCY, guess("answer", 0.99), "x", False) is Route.ANSWER
+    # with no classifier to read it otherwise, a clinician sees it
+    assert with_classifier(Route.EMERGENCY, None, "x", False) is Route.MEDICAL
 
 
 def test_a_button_payload_is_what_the_patient_chose() -> None:
