@@ -48,6 +48,7 @@ from scripts.bench_turns import (  # noqa: E402
     timeline,
 )
 from scripts.benchlib import (  # noqa: E402
+    CpuByServer,
     cpu_name,
     git_commit,
     interrupt_on_stop_signals,
@@ -71,6 +72,10 @@ QUESTIONS = (
 EARLY, LATE = range(0, 10), range(50, 60)
 """Turn indexes (0 = the first message) of the two groups compared."""
 PROBE_TURNS = (1, 50)
+SERVERS = {"Rasa": "bot.rasa_run", "action server": "actions.server"}
+"""The servers whose CPU per turn is reported, by a word of their command line."""
+NEW_TEXT_TURNS = 30
+"""Turns of a last conversation whose every message is new to the servers (nothing remembered)."""
 
 
 def say(msg: str) -> None:
@@ -82,6 +87,13 @@ class Measured:
     samples: list[Sample] = field(default_factory=list)
     split: Breakdown = field(default_factory=Breakdown)
     probe: dict[str, object] = field(default_factory=dict)
+    cpu_ms: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Pass ("asked again", "new") -> server -> CPU ms per turn."""
+
+
+def new_texts(n: int, run_id: str) -> list[str]:
+    """`n` questions no server has seen: the benchmark's questions, each with a number of its own."""
+    return [f"{QUESTIONS[i % len(QUESTIONS)]} (question {run_id}-{i})" for i in range(n)]
 
 
 def median_of(values: Sequence[float], turns: Sequence[int], group: range) -> float:
@@ -113,6 +125,11 @@ def report(m: Measured, command: str, turns: int, conversations: int, seconds: f
     part_rows = [
         f"| {name} | {ms(value)} | {ms(later_parts.get(name, float('nan')))} |" for name, value in parts.items()
     ]
+    again, new = m.cpu_ms.get("asked again", {}), m.cpu_ms.get("new", {})
+    cpu_rows = [
+        f"| {name} | {ms(again.get(name, float('nan')))} | {ms(new.get(name, float('nan')))} |" for name in SERVERS
+    ]
+    cpu_rows.append(f"| both | {ms(sum(again.values()))} | {ms(sum(new.values()))} |")
     return "\n".join(
         [
             "## Where Rasa's CPU goes in a turn: turn 1 against turn 50 (issue 15)",
@@ -138,6 +155,17 @@ def report(m: Measured, command: str, turns: int, conversations: int, seconds: f
             "| part | turn 1 | turn 50 |",
             "|---|---|---|",
             *part_rows,
+            "",
+            "### CPU per turn, by server",
+            "",
+            f"User and system CPU of each server over the {conversations} conversations above (their {len(QUESTIONS)} "
+            "questions come back again and again, so the action server finds each message's multilingual-e5 "
+            f"embedding remembered), and over {NEW_TEXT_TURNS} turns of one more conversation whose every message is "
+            "new, as a patient's are (the embedding computed). One turn at a time: no waiting for a core.",
+            "",
+            "| server | questions asked again | new questions |",
+            "|---|---|---|",
+            *cpu_rows,
         ]
     )
 
@@ -176,11 +204,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             post_turn(real, f"warmup-{i}", QUESTIONS[i])
         run_id = secrets.token_hex(3)
         senders = [f"turn-cost-{run_id}-{c}" for c in range(args.conversations)]
+        cpu = CpuByServer(real.proc.pid, SERVERS)
         for c, sender in enumerate(senders):
             for k in range(args.turns):
                 elapsed, t_send, t_recv, ok, kind = post_turn(real, sender, QUESTIONS[(k + c) % len(QUESTIONS)])
                 measured.samples.append(Sample("real", 0, str(c), k, sender, elapsed, t_send, t_recv, ok, kind))
             say(f"conversation {c + 1}: {args.turns} turns")
+        measured.cpu_ms["asked again"] = {
+            name: 1000 * sec / (args.turns * args.conversations) for name, sec in cpu.seconds().items()
+        }
+        cpu = CpuByServer(real.proc.pid, SERVERS)
+        for text in new_texts(NEW_TEXT_TURNS, run_id):
+            post_turn(real, f"turn-cost-{run_id}-new", text)
+        measured.cpu_ms["new"] = {name: 1000 * sec / NEW_TEXT_TURNS for name, sec in cpu.seconds().items()}
+        say(f"CPU per turn: {measured.cpu_ms}")
         failed = [s for s in measured.samples if not s.ok]
         if failed:
             raise RuntimeError(f"{len(failed)} turns failed (first: turn {failed[0].turn} of {failed[0].sender})")

@@ -259,6 +259,41 @@ def memory(pid: int) -> tuple[float, float]:
     return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
 
 
+def descendants(pid: int) -> list[int]:
+    """Every live process started, directly or not, by pid (itself left out)."""
+    stats = proc_stats()
+    kids: dict[int, list[int]] = {}
+    for p, f in stats.items():
+        kids.setdefault(int(f[1]), []).append(p)
+    out, todo = [], list(kids.get(pid, []))
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += kids.get(p, [])
+    return sorted(out)
+
+
+def cpu_ticks(pids: Sequence[int]) -> int:
+    """User and system CPU the processes have used so far, in clock ticks (a process gone counts 0)."""
+    stats = proc_stats()
+    return sum(sum(int(x) for x in stats[p][11:13]) for p in pids if p in stats)
+
+
+class CpuByServer:
+    """CPU each server of a running assistant uses during a phase, found among the descendants of its launcher
+    by command line (`servers`: name -> a word of the command line)."""
+
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, launcher: int, servers: dict[str, str]) -> None:
+        self.pids = {name: [p for p in descendants(launcher) if word in cmdline(p)] for name, word in servers.items()}
+        self.start = {name: cpu_ticks(pids) for name, pids in self.pids.items()}
+
+    def seconds(self) -> dict[str, float]:
+        """CPU seconds per server since the meter started."""
+        return {name: (cpu_ticks(pids) - self.start[name]) / self.tick for name, pids in self.pids.items()}
+
+
 class LoadMeter:
     """How much CPU the rest of the machine used during a phase: all busy time (/proc/stat) minus
     this process's own (itself and every descendant, including reaped children), in cores."""

@@ -5,7 +5,7 @@ Runs in the Rasa server's environment (.venv-rasa, Python 3.10); prints one JSON
     .venv-rasa/bin/python scripts/turn_cost_probe.py --db tracker.db --sender S --model meso.tar.gz --turns 1,50
 
 The parts, in the order a turn runs them: reading the conversation from the tracker store (SQLite, one
-session's events), NLU on the message, the policies' prediction of the action, the action call's body (the
+session's events; as Rasa 3.6 ships it, and with bot/event_types.py's lookup of event classes), NLU on the message, the policies' prediction of the action, the action call's body (the
 tracker serialised with every event, and the domain when Rasa sends it), checking the action server's answer
 against Rasa's schema (as Rasa 3.6 ships it, and compiled once: bot/action_validation.py), and saving the
 turn's new events. Each is the median of `--repeat` runs.
@@ -93,6 +93,7 @@ class Probe:
         from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
         from rasa.shared.core.trackers import EventVerbosity
 
+        from bot import event_types
         from bot.action_validation import response_validator
 
         events, processor, domain, repeat = self.events, self.processor, self.domain, self.repeat
@@ -125,8 +126,14 @@ class Probe:
         body = {"next_action": "action_answer", "sender_id": "probe", "tracker": at.current_state(EventVerbosity.ALL)}
         spec = RemoteAction.action_response_format_spec()
         few = max(5, repeat // 3)
+
+        def read() -> Any:
+            return self.run(self.scratch.retrieve(seeded))
+
+        shipped_read, quick_read = event_types.timed_both(lambda: median_ms(read, repeat))
         parts = {
-            "tracker store: read the conversation": median_ms(lambda: self.run(self.scratch.retrieve(seeded)), repeat),
+            "tracker store: read the conversation (Rasa 3.6)": shipped_read,
+            "tracker store: read, event classes looked up (bot/event_types.py)": quick_read,
             "NLU: parse the message": median_ms(
                 lambda: self.run(processor.parse_message(UserMessage(message.text))), repeat
             ),

@@ -182,8 +182,20 @@ class LearnedSafety:
     personal_threshold: float
     fingerprint: str
     stats: dict[str, Any] = field(default_factory=dict)
+    _last: tuple[tuple[str, ...], Any] | None = field(default=None, init=False, repr=False, compare=False)
+    """The windows of the last message scored and their features: the emergency and the personal score of
+    one message share them (the gate asks for both), so the message is vectorised once."""
 
     def _x(self, texts: Sequence[str]) -> Any:
+        key = tuple(texts)
+        last = self._last
+        if last is not None and last[0] == key:
+            return last[1]
+        x = self._features(texts)
+        self._last = (key, x)
+        return x
+
+    def _features(self, texts: Sequence[str]) -> Any:
         from scipy.sparse import csr_matrix, hstack
 
         if self.features == "e5":
@@ -248,7 +260,7 @@ def train(examples: list[Example], features: str = FEATURES) -> LearnedSafety:
     )
     vectorizer.fit(texts)
     detector = LearnedSafety(features, vectorizer, None, None, 0.5, 0.5, _fingerprint(examples, features))
-    x = detector._x(texts)
+    x = detector._features(texts)
     stats: dict[str, Any] = {"examples": len(examples)}
     models: dict[str, Any] = {}
     thresholds: dict[str, float] = {}

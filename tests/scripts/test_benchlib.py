@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from scripts.benchlib import (
+    CpuByServer,
     Processes,
     free_port,
     group_members,
@@ -126,3 +127,25 @@ def test_a_garbled_answer_is_not_healthy_and_never_raises() -> None:
         thread.start()
         assert url_answers(f"http://127.0.0.1:{port}/webhooks/rest/") is False
         thread.join(timeout=5)
+
+
+def test_cpu_by_server_counts_each_servers_own_cpu_among_the_launchers_descendants() -> None:
+    """A launcher (like scripts/run.sh) with a busy server and an idle one under it: the busy one's CPU is
+    counted under its name, the idle one's stays near zero, a name with no process gets 0."""
+    busy = "import time\nt = time.process_time()\nwhile time.process_time() - t < 1.0: pass\ntime.sleep(30)"
+    idle = "import time; time.sleep(30)"
+    launcher = subprocess.Popen(
+        ["sh", "-c", f'{sys.executable} -c "{busy}" busy-server & {sys.executable} -c "{idle}" idle-server & wait'],
+        start_new_session=True,
+    )
+    try:
+        import time
+
+        time.sleep(0.3)  # both started
+        meter = CpuByServer(launcher.pid, {"busy": "busy-server", "idle": "idle-server", "absent": "no-such"})
+        assert meter.pids["busy"] and meter.pids["idle"] and not meter.pids["absent"]
+        time.sleep(2.5)
+        used = meter.seconds()
+        assert used["busy"] > 0.3 and used["idle"] < 0.1 and used["absent"] == 0.0
+    finally:
+        stop_group(launcher)
