@@ -461,10 +461,10 @@ def _closest_in_topic(svc: Services, topic: str, text: str) -> Passage | None:
     passages = svc.passages_of(topic)
     if len(passages) <= 1:
         return passages[0] if passages else None
-    from understanding.embeddings import e5
+    from understanding.embeddings import as_embedded, e5
 
     embed = e5()
-    query = embed([text])[0]
+    query = embed([as_embedded(text)])[0]
     best, best_score = passages[0], -1.0
     for passage in passages:
         translated = svc.hindi.get(passage.id) if svc.hindi is not None else None

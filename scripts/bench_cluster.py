@@ -61,6 +61,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scripts.benchlib import (  # noqa: E402
+    CpuByServer,
+    LoadMeter,
     Processes,
     cpu_name,
     free_port,
@@ -100,6 +102,9 @@ READY_SECONDS = 900.0
 WARM_UP_TURNS = 3
 """Turns per Rasa process before the first step: a process's first turns are slower."""
 BARE = "bare Rasa bot"
+CLUSTER_SERVERS = {"Rasa": "-m bot.rasa_run", "action servers": "-m actions.server", "console": "-m console"}
+BARE_SERVERS = {"Rasa": "rasa run --model"}
+"""Whose CPU each step reports (name -> words of the command line), among the launcher's processes."""
 
 
 def say(msg: str) -> None:
@@ -140,6 +145,13 @@ class Step:
     """The failures' reasons with their counts, most frequent first."""
     generator_cores: float = float("nan")
     """CPU the load generator (Locust) used during the step, in cores."""
+    server_cores: tuple[tuple[str, float], ...] = ()
+    """CPU each server used during the step, in cores (CLUSTER_SERVERS or BARE_SERVERS)."""
+    machine_cores: float = float("nan")
+    """CPU the whole machine used during the step (every process, the load generator included), in cores."""
+
+    def cpu_ms_per_turn(self, cores: float) -> float:
+        return 1000 * cores / self.turns_per_s if self.turns_per_s > 0 else float("nan")
 
     @property
     def passed(self) -> bool:
@@ -268,6 +280,43 @@ def capacity_cells(target: Target, cores: int, bare_per_core: float) -> list[str
     ]
 
 
+def cpu_section(run: Run) -> list[str]:
+    """CPU per turn by server at each target's capacity step (the heaviest step under 1 s)."""
+    names = list(dict.fromkeys([*CLUSTER_SERVERS, *BARE_SERVERS]))
+    rows = []
+    for t in run.targets:
+        best = t.capacity
+        if best is None or not best.server_cores:
+            continue
+        cores = dict(best.server_cores)
+        rest = best.machine_cores - sum(cores.values())
+        cells = [_ms_1(best.cpu_ms_per_turn(cores[n])) if n in cores else "—" for n in names]
+        label = BARE if t.bare else f"{t.processes} Rasa"
+        rows.append(
+            f"| {label} | {best.patients} | "
+            + " | ".join([*cells, _ms_1(best.cpu_ms_per_turn(rest)), _ms_1(best.cpu_ms_per_turn(best.machine_cores))])
+            + " |"
+        )
+    if not rows:
+        return []
+    return [
+        "",
+        "### CPU per turn, by server (at each target's capacity)",
+        "",
+        "Each server's CPU during the step (its processes' user and system time over the step, ramp-up included) "
+        "over the step's turns per second, in ms; everything else is the rest of the machine's busy time "
+        "(PostgreSQL, Redis, HAProxy, Locust, the system).",
+        "",
+        f"| target | patients | {' | '.join(names)} | everything else | whole machine |",
+        "|---|---:|" + "---:|" * (len(names) + 2),
+        *rows,
+    ]
+
+
+def _ms_1(x: float) -> str:
+    return "n/a" if x != x else f"{x:.1f}"
+
+
 def report(run: Run) -> str:
     plan = run.plan
     bare = next((t for t in run.targets if t.bare), None)
@@ -284,7 +333,9 @@ def report(run: Run) -> str:
         f"{plan.think_s * 1.5:g} s) in conversations of 3-15 messages (scripts/load/locustfile.py): four in five on "
         "the REST channel, one in five in the web widget (which also asks for staff replies every 3 s); "
         f"{STAFF_USERS} clinicians keep the console's handoff queue open (every 5 s) and read transcripts; 3 % of "
-        "conversations ask for a person, 1 % describe a warning sign. Each step starts its patients in "
+        "conversations ask for a person, 1 % describe a warning sign. Every message but small talk is new to the "
+        "servers, as a real patient's is (each question gets a number of its own), so no embedding is remembered "
+        "from an earlier patient. Each step starts its patients in "
         f"{plan.ramp_s:g} s and is then measured for {plan.steady_s:g} s; the ladder "
         f"({', '.join(str(p) for p in plan.patients)} patients) stops at the first step whose turn p95 reaches 1 s. "
         "**Capacity**: the step with the most patients whose p95 of patient turns (REST and widget messages) "
@@ -310,6 +361,7 @@ def report(run: Run) -> str:
             f"The cluster ran {' or '.join(str(s) for s in servers)} action servers (its default), HAProxy and the "
             "staff console beside the Rasa processes.",
         ]
+    lines += cpu_section(run)
     lines += [
         "",
         "### Steps",
@@ -396,6 +448,8 @@ class Bench:
     tmp: Path
     procs: Processes = field(default_factory=Processes)
     databases: list[str] = field(default_factory=list)
+    launcher: int | None = None
+    """The running cluster's launcher process (`python -m scripts.cluster`): every server is under it."""
 
     def clean_up(self, keep: bool, what: str = "logs") -> None:
         """Every process stopped, every database dropped, the temporary folder removed (or kept and named)."""
@@ -408,7 +462,9 @@ class Bench:
         else:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def locust(self, label: str, host: str, patients: int, *, bare: bool, env: dict[str, str]) -> Step:
+    def locust(
+        self, label: str, host: str, patients: int, *, bare: bool, env: dict[str, str], launcher: int | None = None
+    ) -> Step:
         """One step: Locust headless with --csv; the step's figures."""
         staff = 0 if bare else STAFF_USERS
         users = patients + staff
@@ -425,6 +481,8 @@ class Bench:
         ]  # fmt: skip
         log = Path(f"{prefix}.log")
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        servers = None if launcher is None else CpuByServer(launcher, BARE_SERVERS if bare else CLUSTER_SERVERS)
+        machine = LoadMeter()
         t0 = time.monotonic()
         proc = self.procs.start(cmd, log=log, cwd=ROOT, env=env, stop_signal=signal.SIGTERM)
         try:
@@ -436,17 +494,26 @@ class Bench:
             ) from None
         self.procs.procs.remove(proc)
         wall = time.monotonic() - t0
+        machine_cores = machine.machine()
+        used = {} if servers is None else servers.seconds()
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         if not Path(f"{prefix}_stats.csv").exists():
             raise RuntimeError(f"Locust exited with {rc} and wrote no statistics; last lines of {log}:\n{tail(log)}")
-        return read_step(prefix, patients, cpu / max(wall, 1e-9))
+        step = read_step(prefix, patients, cpu / max(wall, 1e-9))
+        # the whole step's CPU (ramp-up included) against Locust's turns/s of its measured part: near enough at
+        # a steady load, and the same for every target
+        return replace(
+            step,
+            server_cores=tuple((name, sec / max(wall, 1e-9)) for name, sec in used.items()),
+            machine_cores=machine_cores,
+        )
 
-    def ladder(self, target: Target, host: str, env: dict[str, str]) -> None:
+    def ladder(self, target: Target, host: str, env: dict[str, str], launcher: int | None = None) -> None:
         """Steps of more and more patients until one is saturated; then the reference step if it was not run."""
         label = "bare" if target.bare else f"rasa{target.processes}"
         for patients in self.plan.patients:
-            step = self.locust(label, host, patients, bare=target.bare, env=env)
+            step = self.locust(label, host, patients, bare=target.bare, env=env, launcher=launcher)
             target.steps.append(step)
             say(
                 f"  {patients} patients: {step.turns_per_s:.1f} turns/s, p50 {_ms(step.p50_ms)} ms, p95 "
@@ -457,7 +524,9 @@ class Bench:
                 break
         if reference(target.steps) is None:
             say(f"  {REFERENCE_PATIENTS} patients (the reference step)")
-            target.steps.append(self.locust(label, host, REFERENCE_PATIENTS, bare=target.bare, env=env))
+            target.steps.append(
+                self.locust(label, host, REFERENCE_PATIENTS, bare=target.bare, env=env, launcher=launcher)
+            )
 
 
 # --- the bare bot ---------------------------------------------------------------------------------------
@@ -514,7 +583,7 @@ def measure_bare(b: Bench) -> Target:
         target.ready_s = time.monotonic() - t0
         say(f"  ready in {target.ready_s:.0f} s")
         warm_up(host, WARM_UP_TURNS)
-        b.ladder(target, host, dict(os.environ))
+        b.ladder(target, host, dict(os.environ), launcher=proc.pid)
     finally:
         b.procs.stop(proc)
     return target
@@ -574,6 +643,7 @@ def cluster(
             )
         except RuntimeError as exc:
             raise RuntimeError(f"{exc}; last lines of {log}:\n{tail(log)}") from None
+        b.launcher = proc.pid
         yield f"http://127.0.0.1:{public}", env, time.monotonic() - t0
     finally:
         b.procs.stop(proc, timeout=60)
@@ -605,7 +675,7 @@ def measure_cluster(b: Bench, processes: int, action_servers: int) -> Target:
         password = create_staff(env)
         warm_up(host, WARM_UP_TURNS * processes)
         load_env = {**os.environ, "MESO_LOAD_STAFF_USER": STAFF, "MESO_LOAD_STAFF_PASSWORD": password}
-        b.ladder(target, host, load_env)
+        b.ladder(target, host, load_env, launcher=b.launcher)
     return target
 
 

@@ -280,13 +280,14 @@ def cpu_ticks(pids: Sequence[int]) -> int:
 
 
 class CpuByServer:
-    """CPU each server of a running assistant uses during a phase, found among the descendants of its launcher
-    by command line (`servers`: name -> a word of the command line)."""
+    """CPU each server of a running assistant uses during a phase, found among its launcher and the launcher's
+    descendants by command line (`servers`: name -> words of the command line)."""
 
     tick = os.sysconf("SC_CLK_TCK")
 
     def __init__(self, launcher: int, servers: dict[str, str]) -> None:
-        self.pids = {name: [p for p in descendants(launcher) if word in cmdline(p)] for name, word in servers.items()}
+        family = [launcher, *descendants(launcher)]
+        self.pids = {name: [p for p in family if word in cmdline(p)] for name, word in servers.items()}
         self.start = {name: cpu_ticks(pids) for name, pids in self.pids.items()}
 
     def seconds(self) -> dict[str, float]:

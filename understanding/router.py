@@ -26,13 +26,13 @@ import numpy as np
 import yaml
 
 from understanding import corpus
-from understanding.embeddings import e5
+from understanding.embeddings import as_embedded, e5
 
 log = logging.getLogger(__name__)
 
 ROOT = corpus.ROOT
 CACHE_DIR = ROOT / "var" / "understanding"
-_VERSION = 2
+_VERSION = 4
 MAX_CHARS = 2000
 """The classifier reads the first 2,000 characters (the safety detectors read every character)."""
 
@@ -124,7 +124,7 @@ class Router:
 
         clipped = [_clip(t) for t in texts]
         chars = self.vectorizer.transform([t.lower() for t in clipped])
-        return hstack([chars, csr_matrix(e5()(clipped) * 2.0)]).tocsr()
+        return hstack([chars, csr_matrix(e5()([as_embedded(t)[:MAX_CHARS] for t in texts]) * 2.0)]).tocsr()
 
     def guess(self, text: str) -> RouteGuess:
         if not text.strip():

@@ -13,7 +13,9 @@ Users:
   half times it; the first message after a pause of up to that time, so that patients do not all start at once).
   Most messages are ordinary questions about mesotherapy; ~3 % of conversations ask for a person
   at some turn and ~1 % describe a warning sign (--handoff-share, --emergency-share); either ends the
-  conversation, as the patient then waits for staff or calls.
+  conversation, as the patient then waits for staff or calls. Every message but small talk is new to the
+  servers, as a real patient's is (each gets a number of its own; --repeat-texts sends the lists word for word,
+  which lets the action server answer from the embeddings it remembers).
 - WidgetPatient: the same conversations through the widget's API: a session first, each message with the cursor
   of the last answer, and while thinking the history every 3 s for staff replies (the widget's open panel does).
 - StaffUser (--staff-users of them, 2 by default): logged into the console, refreshing the handoff queue and its
@@ -144,6 +146,14 @@ def _options(parser: Any) -> None:
         "--staff-users", type=int, default=2, env_var="MESO_LOAD_STAFF_USERS", help="staff in the console (default 2)"
     )
     parser.add_argument(
+        "--repeat-texts",
+        action="store_true",
+        default=False,
+        env_var="MESO_LOAD_REPEAT_TEXTS",
+        help="send the lists' questions word for word (the servers then remember their embeddings); by default each "
+        "question gets a number of its own, as every real patient's message is new",
+    )
+    parser.add_argument(
         "--bare",
         action="store_true",
         default=False,
@@ -179,7 +189,13 @@ class Conversation:
     messages: list[Message] = field(default_factory=list)
 
     @classmethod
-    def draw(cls, rng: random.Random, handoff_share: float, emergency_share: float) -> Conversation:
+    def draw(
+        cls, rng: random.Random, handoff_share: float, emergency_share: float, repeat_texts: bool = False
+    ) -> Conversation:
+        def new(text: str) -> str:
+            # a real patient's every question is new to the servers: none of its embeddings is remembered
+            return text if repeat_texts else f"{text} (question {rng.randrange(10**6)})"
+
         turns = rng.randint(3, 15)
         texts: list[Message] = []
         if rng.random() < 0.4:
@@ -187,20 +203,20 @@ class Conversation:
         while len(texts) < turns:
             pick = rng.random()
             if pick < 0.6 or not texts:
-                texts.append(Message(rng.choice(QUESTIONS)))
+                texts.append(Message(new(rng.choice(QUESTIONS))))
             elif pick < 0.8:
-                texts.append(Message(rng.choice(FOLLOW_UPS)))
+                texts.append(Message(new(rng.choice(FOLLOW_UPS))))
             elif pick < 0.9:
-                texts.append(Message(rng.choice(CLINIC)))
+                texts.append(Message(new(rng.choice(CLINIC))))
             else:
                 texts.append(Message(rng.choice(SMALL_TALK)))
         special = rng.random()
         if special < emergency_share:
             at = rng.randint(1, turns - 1)
-            texts = [*texts[:at], Message(rng.choice(WARNING_SIGNS), warning_sign=True)]
+            texts = [*texts[:at], Message(new(rng.choice(WARNING_SIGNS)), warning_sign=True)]
         elif special < emergency_share + handoff_share:
             at = rng.randint(1, turns - 1)
-            texts = [*texts[:at], Message(rng.choice(HANDOFF))]
+            texts = [*texts[:at], Message(new(rng.choice(HANDOFF)))]
         return cls(texts)
 
 
@@ -236,7 +252,9 @@ class Patient(HttpUser):
         opens = self.conversation is None or self.turn >= len(self.conversation.messages)
         if opens:
             options = _options_of(self)
-            self.conversation = Conversation.draw(self.rng, options.handoff_share, options.emergency_share)
+            self.conversation = Conversation.draw(
+                self.rng, options.handoff_share, options.emergency_share, options.repeat_texts
+            )
             self.turn = 0
         assert self.conversation is not None
         message = self.conversation.messages[self.turn]

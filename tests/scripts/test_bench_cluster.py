@@ -4,6 +4,7 @@ table; and the load test's lock, kept out of the project's environments."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from core.settings import PROJECT_ROOT
@@ -110,6 +111,23 @@ def test_the_report_table_has_capacity_per_core_against_the_bare_bot() -> None:
     assert "- 4 Rasa: the cluster (4 Rasa processes) was not ready after 900 s" in text
     assert "| 1 Rasa | 25 ✗ | 2.0 | 700 | 1400 | 400 | 0 | nan |" in text
     assert "2 action servers" in text and "--quick" not in text
+
+
+def test_the_report_says_how_much_cpu_each_server_spends_per_turn_at_capacity() -> None:
+    run = made_up_run()
+    bare, one = run.targets[0], run.targets[1]
+    # the bare bot at 9.8 turns/s used 0.098 cores: 10 ms a turn; the machine 0.196 cores in all
+    bare.steps[1] = replace(bare.steps[1], server_cores=(("Rasa", 0.098),), machine_cores=0.196)
+    # 1 Rasa at 1.0 turn/s: Rasa 40 ms, action servers 120 ms, console 2 ms, the machine 200 ms a turn
+    one.steps[0] = replace(
+        one.steps[0], server_cores=(("Rasa", 0.04), ("action servers", 0.12), ("console", 0.002)), machine_cores=0.2
+    )
+    text = bc.report(run)
+    assert "| target | patients | Rasa | action servers | console | everything else | whole machine |" in text
+    assert "| bare Rasa bot | 100 | 10.0 | — | — | 10.0 | 20.0 |" in text
+    assert "| 1 Rasa | 10 | 40.0 | 120.0 | 2.0 | 38.0 | 200.0 |" in text
+    assert "| 2 Rasa |" not in text.split("### CPU per turn")[1].split("### Steps")[0]  # not measured: no row
+    assert "### CPU per turn" not in bc.report(made_up_run())  # no CPU measured, no table
 
 
 def test_the_report_goes_into_its_own_section(tmp_path: Path) -> None:
