@@ -102,10 +102,16 @@ def csv_chunks(request: ExportRequest) -> Iterator[str]:
         buffer.truncate()
 
 
+LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+"""What JSON leaves unescaped but other readers take for a line break (Python's `str.splitlines`,
+JavaScript before ES2019): written as escapes, so one record stays one line whatever a patient typed.
+JSON already escapes every control character below U+0020 (\\n, \\r, \\u000b, \\u001c ...)."""
+
+
 def jsonl_chunks(request: ExportRequest) -> Iterator[str]:
     for conversation, messages in _batches(request):
         record = {
             "conversation": conversation.model_dump(mode="json"),
             "messages": [m.model_dump(mode="json") for m in messages],
         }
-        yield clean_text(json.dumps(record, ensure_ascii=False)) + "\n"
+        yield clean_text(json.dumps(record, ensure_ascii=False)).translate(LINE_BREAKS) + "\n"

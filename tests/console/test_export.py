@@ -44,6 +44,19 @@ def test_export_redacts_identifiers_and_defuses_spreadsheet_formulas(console, tr
     assert "[email]" in patient[0] and "[phone]" in patient[1]
 
 
+def test_each_conversation_stays_one_line_whatever_characters_a_patient_typed(console, tracker):
+    odd = "a\nb\rc\x0bd\x0ce\x1cf\x1dg\x1eh\x85i\u2028j\u2029k"
+    tracker.turn("web-lines00000000000", odd, "Sure.")
+    tracker.turn("web-plain00000000000", "does it hurt?", "A little.")
+    console.login("ada")
+    text = console.client.get("/api/export", params={"format": "jsonl"}).text
+    lines = text.splitlines()  # every line break Python knows, not only \n
+    assert len(lines) == 2 and len(text.split("\n")) == 3
+    records = {json.loads(line)["conversation"]["sender_id"]: json.loads(line) for line in lines}
+    patient = next(m for m in records["web-lines00000000000"]["messages"] if m["role"] == "patient")
+    assert patient["text"].replace("\r", "\n").startswith("a\nb") and "\u2028" in patient["text"]
+
+
 def test_export_is_for_admins_and_is_audited(console, conversations):
     console.login("rita")
     assert console.client.get("/api/export").status_code == 403
